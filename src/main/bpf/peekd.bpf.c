@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * peekd kernel side. Counters are aggregated here, per process instance and
+ * flow, so that the cost per send/recv is one hash update and never a ring
+ * buffer record. The ring carries rare events only: exec, first sight of a
+ * flow, process exit, TCP close.
+ *
+ * Sources of truth, one per byte:
+ *  - sends, every family: tp_btf/sock_send_length (sock_sendmsg_nosec), which
+ *    also covers sendfile/splice-to-socket, io_uring and sendmmsg;
+ *  - non-TCP receives: tp_btf/sock_recv_length;
+ *  - TCP receives: tp_btf/tcp_rcv_space_adjust, from the socket's own counters,
+ *    because splice() from a TCP socket never reaches sock_recvmsg and
+ *    MSG_PEEK would otherwise count twice.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "peekd_events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define AF_PACKET 17
+#define IPPROTO_TCP 6
+#define MSG_PEEK 2
+#define SOCK_DONE_BIT 1
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_CLOSE 7
+
+/* Sized by userspace before load (config); these are defaults. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 131072);
+	__type(key, struct peekd_flow_key);
+	__type(value, struct peekd_flow_val);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PEEKD_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Per-socket state: who owns it, and how much TCP payload we already counted. */
+struct sk_info {
+	__u32 tgid;
+	__u32 uid;
+	__u64 start_ns;
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u8 owned;      /* tgid..exe_dev are valid */
+	__u8 counted;    /* this socket already added 1 to a flow's conns */
+	__u8 rcv_base;   /* rcv_consumed is a valid baseline */
+	__u8 pad;
+	__u64 rcv_consumed;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sk_info);
+} sk_infos SEC(".maps");
+
+/* Peer address of an unconnected datagram, handed from the cgroup
+ * sendmsg/recvmsg hook to the tracepoint that fires later in the same thread. */
+struct pending_addr {
+	__u16 family;
+	__u16 port;      /* host byte order */
+	__u32 pad;
+	__u8 addr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pending_addr);
+} pending_dst SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pending_addr);
+} pending_src SEC(".maps");
+
+/* Zero-initialised scratch for the large exec record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct peekd_flow_val);
+} zero_val SEC(".maps");
+
+static __always_inline void stat_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	if (v)
+		*v += n;
+}
+
+static __always_inline void fill_proc(struct peekd_flow_key *k)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	k->tgid = bpf_get_current_pid_tgid() >> 32;
+	k->uid = (__u32)bpf_get_current_uid_gid();
+	k->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
+	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
+	if (exe) {
+		k->exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
+		k->exe_dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
+	}
+}
+
+/* Fills family, protocol and both endpoints from the socket. Returns 1 when
+ * the socket has a remote peer of its own (connected). */
+static __always_inline int fill_sock(struct sock *sk, struct peekd_flow_key *k)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	k->family = family;
+	k->proto = BPF_CORE_READ(sk, sk_protocol);
+	k->sk_type = BPF_CORE_READ(sk, sk_type);
+	if (family == AF_INET) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(k->laddr, &l, 4);
+		__builtin_memcpy(k->raddr, &r, 4);
+	} else if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&k->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&k->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		if (family == AF_PACKET)
+			k->proto = bpf_ntohs(BPF_CORE_READ(sk, sk_protocol));
+		return 0;
+	}
+	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	k->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u64 *r64 = (__u64 *)k->raddr;
+	return k->rport != 0 || r64[0] != 0 || r64[1] != 0;
+}
+
+static __always_inline void emit_flow_event(const struct peekd_flow_key *k)
+{
+	struct peekd_flow_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_add(PEEKD_ST_RB_DROP_FLOW, 1);
+		return;
+	}
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	e->hdr.type = PEEKD_EV_FLOW;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
+	e->key = *k;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	e->pstart_ns = BPF_CORE_READ(t, real_parent, group_leader, start_boottime);
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Finds or creates the counters of a flow. in_task says whether the current
+ * task is the flow's process (for the first-sight event). */
+static __always_inline struct peekd_flow_val *flow_get(const struct peekd_flow_key *k, int in_task, __u64 sent, __u64 recv)
+{
+	struct peekd_flow_val *v = bpf_map_lookup_elem(&flows, k);
+	if (v)
+		return v;
+	__u32 zero = 0;
+	struct peekd_flow_val *z = bpf_map_lookup_elem(&zero_val, &zero);
+	if (!z)
+		return 0;
+	long err = bpf_map_update_elem(&flows, k, z, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU inserted it */) {
+		stat_add(PEEKD_ST_MAP_FULL, 1);
+		stat_add(PEEKD_ST_MAP_FULL_SENT, sent);
+		stat_add(PEEKD_ST_MAP_FULL_RECV, recv);
+		return 0;
+	}
+	if (!err && in_task)
+		emit_flow_event(k);
+	return bpf_map_lookup_elem(&flows, k);
+}
+
+static __always_inline struct sk_info *sk_info_get(struct sock *sk, int create)
+{
+	struct sk_info *si = bpf_sk_storage_get(&sk_infos, sk, 0, create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	if (!si && create)
+		stat_add(PEEKD_ST_SK_STORAGE_FAIL, 1);
+	return si;
+}
+
+static __always_inline void set_owner(struct sk_info *si, const struct peekd_flow_key *k)
+{
+	si->tgid = k->tgid;
+	si->uid = k->uid;
+	si->start_ns = k->start_ns;
+	si->exe_ino = k->exe_ino;
+	si->exe_dev = k->exe_dev;
+	si->owned = 1;
+}
+
+static __always_inline void copy_pending(struct peekd_flow_key *k, const struct pending_addr *p)
+{
+	if (p->family != k->family)
+		return;
+	__builtin_memcpy(k->raddr, p->addr, 16);
+	k->rport = p->port;
+}
+
+static __always_inline int account(struct sock *sk, __u64 bytes, int is_send)
+{
+	struct peekd_flow_key k = {};
+	fill_proc(&k);
+	int connected = fill_sock(sk, &k);
+	int per_socket_conn = connected;
+	if (!connected && (k.family == AF_INET || k.family == AF_INET6)) {
+		__u64 id = bpf_get_current_pid_tgid();
+		void *map = is_send ? (void *)&pending_dst : (void *)&pending_src;
+		struct pending_addr *p = bpf_map_lookup_elem(map, &id);
+		if (p) {
+			copy_pending(&k, p);
+			bpf_map_delete_elem(map, &id);
+		}
+	}
+	struct peekd_flow_val *v = flow_get(&k, 1, is_send ? bytes : 0, is_send ? 0 : bytes);
+	if (!v)
+		return 0;
+	if (is_send) {
+		v->sent_bytes += bytes;
+		v->sent_calls += 1;
+	} else {
+		v->recv_bytes += bytes;
+		v->recv_calls += 1;
+	}
+	v->last_ns = bpf_ktime_get_boot_ns();
+	if (per_socket_conn) {
+		struct sk_info *si = sk_info_get(sk, 1);
+		if (si) {
+			if (!si->owned)
+				set_owner(si, &k);
+			if (!si->counted) {
+				si->counted = 1;
+				v->conns += 1;
+			}
+		}
+	} else if (v->conns == 0) {
+		/* An unconnected datagram flow counts once, when first seen. */
+		v->conns = 1;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(on_send, struct sock *sk, int ret, int flags)
+{
+	if (ret <= 0)
+		return 0;
+	stat_add(PEEKD_ST_SEND_CALLS, 1);
+	return account(sk, ret, 1);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(on_recv, struct sock *sk, int ret, int flags)
+{
+	if (ret <= 0 || (flags & MSG_PEEK))
+		return 0;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	if ((family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP)
+		return 0; /* counted from the TCP socket's own counters */
+	stat_add(PEEKD_ST_RECV_CALLS, 1);
+	return account(sk, ret, 0);
+}
+
+/* Payload the application has consumed from this TCP socket so far. The
+ * socket counters include the peer's FIN (one sequence number) once it is
+ * received; it is consumed when copied_seq reaches rcv_nxt. */
+static __always_inline __u64 tcp_consumed(struct sock *sk)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u64 received = BPF_CORE_READ(tp, bytes_received);
+	__u32 rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
+	__u32 copied = BPF_CORE_READ(tp, copied_seq);
+	__u64 consumed = received - (__u32)(rcv_nxt - copied);
+	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	if ((flags & (1UL << SOCK_DONE_BIT)) && copied == rcv_nxt && consumed > 0)
+		consumed -= 1;
+	return consumed;
+}
+
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(on_tcp_rcv, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	struct sk_info *si = sk_info_get(sk, 0);
+	__u64 consumed = tcp_consumed(sk);
+	if (!si) {
+		/* A socket established before we attached: count from here on. */
+		si = sk_info_get(sk, 1);
+		if (si) {
+			si->rcv_consumed = consumed;
+			si->rcv_base = 1;
+		}
+		return 0;
+	}
+	if (!si->rcv_base) {
+		si->rcv_consumed = consumed;
+		si->rcv_base = 1;
+		return 0;
+	}
+	if (consumed <= si->rcv_consumed)
+		return 0;
+	__u64 delta = consumed - si->rcv_consumed;
+	si->rcv_consumed = consumed;
+	stat_add(PEEKD_ST_RECV_CALLS, 1);
+
+	struct peekd_flow_key k = {};
+	fill_proc(&k);
+	fill_sock(sk, &k);
+	struct peekd_flow_val *v = flow_get(&k, 1, 0, delta);
+	if (!v)
+		return 0;
+	v->recv_bytes += delta;
+	v->recv_calls += 1;
+	v->last_ns = bpf_ktime_get_boot_ns();
+	if (!si->owned)
+		set_owner(si, &k);
+	if (!si->counted) {
+		si->counted = 1;
+		v->conns += 1;
+	}
+	return 0;
+}
+
+static __always_inline void key_from_owner(struct peekd_flow_key *k, const struct sk_info *si)
+{
+	k->tgid = si->tgid;
+	k->uid = si->uid;
+	k->start_ns = si->start_ns;
+	k->exe_ino = si->exe_ino;
+	k->exe_dev = si->exe_dev;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_state, struct sock *sk, int oldstate, int newstate)
+{
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		/* connect() runs this in the caller's context: remember the owner so
+		 * the flow can be recorded even if no byte ever moves. */
+		struct sk_info *si = sk_info_get(sk, 1);
+		if (!si)
+			return 0;
+		struct peekd_flow_key k = {};
+		fill_proc(&k);
+		set_owner(si, &k);
+		si->rcv_base = 1;
+		si->rcv_consumed = 0;
+		return 0;
+	}
+	if (newstate == TCP_ESTABLISHED) {
+		/* Also fires in softirq for accepted children: establish the
+		 * receive baseline so their first bytes count. */
+		struct sk_info *si = sk_info_get(sk, 1);
+		if (!si)
+			return 0;
+		if (!si->rcv_base) {
+			si->rcv_consumed = tcp_consumed(sk);
+			si->rcv_base = 1;
+		}
+		if (oldstate != TCP_SYN_SENT || !si->owned || si->counted)
+			return 0;
+		struct peekd_flow_key k = {};
+		key_from_owner(&k, si);
+		fill_sock(sk, &k);
+		struct peekd_flow_val *v = flow_get(&k, 0, 0, 0);
+		if (v) {
+			si->counted = 1;
+			v->conns += 1;
+			v->last_ns = bpf_ktime_get_boot_ns();
+		}
+		return 0;
+	}
+	if (newstate == TCP_CLOSE) {
+		struct sk_info *si = sk_info_get(sk, 0);
+		if (!si || !si->owned)
+			return 0;
+		struct peekd_flow_key k = {};
+		key_from_owner(&k, si);
+		fill_sock(sk, &k);
+		if (oldstate == TCP_SYN_SENT && !si->counted) {
+			/* A refused or timed-out connect still shows up, with 0/0. */
+			struct peekd_flow_val *v = flow_get(&k, 0, 0, 0);
+			if (v) {
+				si->counted = 1;
+				v->conns += 1;
+				v->last_ns = bpf_ktime_get_boot_ns();
+			}
+		}
+		struct peekd_close_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			stat_add(PEEKD_ST_RB_DROP_OTHER, 1);
+			return 0;
+		}
+		e->hdr.type = PEEKD_EV_CLOSE;
+		e->hdr.cpu = bpf_get_smp_processor_id();
+		e->hdr.ts_ns = bpf_ktime_get_boot_ns();
+		e->key = k;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return 0;
+}
+
+static __always_inline void remember_addr(void *map, struct bpf_sock_addr *ctx, __u16 family)
+{
+	struct pending_addr p = {};
+	p.family = family;
+	p.port = bpf_ntohs((__u16)ctx->user_port);
+	if (family == AF_INET) {
+		__u32 a = ctx->user_ip4;
+		__builtin_memcpy(p.addr, &a, 4);
+	} else {
+		__u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1], a2 = ctx->user_ip6[2], a3 = ctx->user_ip6[3];
+		__builtin_memcpy(p.addr, &a0, 4);
+		__builtin_memcpy(p.addr + 4, &a1, 4);
+		__builtin_memcpy(p.addr + 8, &a2, 4);
+		__builtin_memcpy(p.addr + 12, &a3, 4);
+	}
+	__u64 id = bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(map, &id, &p, BPF_ANY))
+		stat_add(PEEKD_ST_PENDING_FULL, 1);
+}
+
+/* These hooks only observe: they always allow the operation. */
+SEC("cgroup/sendmsg4")
+int on_sendmsg4(struct bpf_sock_addr *ctx) { remember_addr(&pending_dst, ctx, AF_INET); return 1; }
+SEC("cgroup/sendmsg6")
+int on_sendmsg6(struct bpf_sock_addr *ctx) { remember_addr(&pending_dst, ctx, AF_INET6); return 1; }
+SEC("cgroup/recvmsg4")
+int on_recvmsg4(struct bpf_sock_addr *ctx) { remember_addr(&pending_src, ctx, AF_INET); return 1; }
+SEC("cgroup/recvmsg6")
+int on_recvmsg6(struct bpf_sock_addr *ctx) { remember_addr(&pending_src, ctx, AF_INET6); return 1; }
+
+/* Writes the file's path leaf-first as NUL-terminated names, crossing mount
+ * points, so that even a process that is gone before userspace looks at it
+ * has its real executable path. */
+static __always_inline void exe_path(struct peekd_exec_event *e, struct file *f)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
+	struct mount *m = container_of(vm, struct mount, mnt);
+	__u32 off = 0;
+	e->path_truncated = 1;
+	for (int i = 0; i < PEEKD_PATH_DEPTH; i++) {
+		struct dentry *root = BPF_CORE_READ(vm, mnt_root);
+		if (d == root) {
+			struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+			if (parent == m) {
+				e->path_truncated = 0;
+				break;
+			}
+			d = BPF_CORE_READ(m, mnt_mountpoint);
+			m = parent;
+			vm = &parent->mnt;
+			continue;
+		}
+		struct dentry *up = BPF_CORE_READ(d, d_parent);
+		if (up == d) {
+			e->path_truncated = 0;
+			break;
+		}
+		if (off > PEEKD_PATH_LEN - 256)
+			break;
+		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+		long n = bpf_probe_read_kernel_str(e->path + (off & (PEEKD_PATH_LEN - 256)), 255, name);
+		if (n <= 0)
+			break;
+		off += n;
+		d = up;
+	}
+	e->path_len = off;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	stat_add(PEEKD_ST_EXEC, 1);
+	struct peekd_exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_add(PEEKD_ST_RB_DROP_EXEC, 1);
+		return 0;
+	}
+	e->hdr.type = PEEKD_EV_EXEC;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
+	e->tgid = BPF_CORE_READ(p, tgid);
+	e->start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->pstart_ns = BPF_CORE_READ(p, real_parent, group_leader, start_boottime);
+	__u64 ug = bpf_get_current_uid_gid();
+	e->uid = (__u32)ug;
+	e->gid = ug >> 32;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pad = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	struct file *f = BPF_CORE_READ(bprm, file);
+	e->exe_ino = BPF_CORE_READ(f, f_inode, i_ino);
+	e->exe_dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	e->path_len = 0;
+	exe_path(e, f);
+	const char *fname = BPF_CORE_READ(bprm, filename);
+	long n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), fname);
+	e->filename_len = n > 0 ? n : 0;
+	unsigned long as = BPF_CORE_READ(p, mm, arg_start);
+	unsigned long ae = BPF_CORE_READ(p, mm, arg_end);
+	unsigned long len = ae - as;
+	if (len > PEEKD_ARGS_LEN)
+		len = PEEKD_ARGS_LEN;
+	e->args_len = 0;
+	if (len > 0 && bpf_probe_read_user(e->args, len & (PEEKD_ARGS_LEN * 2 - 1) & 0x3ff, (void *)as) == 0)
+		e->args_len = len;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	/* signal->live reaches zero before the tracepoint when the whole group
+	 * is gone; reading it works on kernels with or without group_dead. */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	struct peekd_exit_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_add(PEEKD_ST_RB_DROP_OTHER, 1);
+		return 0;
+	}
+	e->hdr.type = PEEKD_EV_EXIT;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
+	e->tgid = BPF_CORE_READ(p, tgid);
+	e->pad = 0;
+	e->start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The one definition of every record that crosses the kernel/user boundary.
+ * The Java side (io.peekd.bpf.Layouts) mirrors these structs and checks its
+ * layouts against this object's BTF at start-up, so a change here that is not
+ * mirrored in Java stops the daemon with a clear message instead of decoding
+ * garbage. Keep fields naturally aligned and padding explicit.
+ */
+#ifndef PEEKD_EVENTS_H
+#define PEEKD_EVENTS_H
+
+#define PEEKD_COMM_LEN 16
+#define PEEKD_PATH_LEN 512  /* reversed, NUL-separated dentry names */
+#define PEEKD_ARGS_LEN 512  /* raw argv area, NUL-separated */
+#define PEEKD_PATH_DEPTH 32
+
+/* Ring buffer record types. Only rare things travel through the ring. */
+enum peekd_event_type {
+	PEEKD_EV_EXEC = 1,
+	PEEKD_EV_FLOW = 2,   /* first sight of a flow key */
+	PEEKD_EV_EXIT = 3,   /* thread group died */
+	PEEKD_EV_CLOSE = 4,  /* TCP socket reached CLOSE: its flow may be evicted */
+};
+
+/* Indexes into the per-CPU stats array: every loss is counted here. */
+enum peekd_stat {
+	PEEKD_ST_RB_DROP_EXEC = 0,
+	PEEKD_ST_RB_DROP_FLOW = 1,
+	PEEKD_ST_RB_DROP_OTHER = 2,
+	PEEKD_ST_MAP_FULL = 3,         /* flow map had no room: events */
+	PEEKD_ST_MAP_FULL_SENT = 4,    /* ... and the bytes that were not attributed */
+	PEEKD_ST_MAP_FULL_RECV = 5,
+	PEEKD_ST_SK_STORAGE_FAIL = 6,
+	PEEKD_ST_EXEC = 7,
+	PEEKD_ST_SEND_CALLS = 8,
+	PEEKD_ST_RECV_CALLS = 9,
+	PEEKD_ST_PENDING_FULL = 10,
+	PEEKD_ST_MAX = 16,
+};
+
+/* One flow as the kernel aggregates it: who (process instance) and where. */
+struct peekd_flow_key {
+	__u32 tgid;
+	__u32 uid;
+	__u64 start_ns;     /* group leader start_boottime: (tgid, start_ns) names a process */
+	__u64 exe_ino;      /* mm->exe_file inode: separates exec generations */
+	__u32 exe_dev;
+	__u16 family;       /* AF_INET, AF_INET6, AF_PACKET, ... */
+	__u16 proto;        /* sk_protocol: IPPROTO_* or, for AF_PACKET, the ethertype */
+	__u8  sk_type;      /* SOCK_STREAM, SOCK_DGRAM, SOCK_RAW */
+	__u8  pad[3];
+	__u16 lport;        /* host byte order */
+	__u16 rport;        /* host byte order */
+	__u8  laddr[16];    /* IPv4 in the first four bytes */
+	__u8  raddr[16];
+};
+
+/* Cumulative counters per CPU; userspace sums CPUs and takes deltas. */
+struct peekd_flow_val {
+	__u64 sent_bytes;
+	__u64 recv_bytes;
+	__u64 sent_calls;
+	__u64 recv_calls;
+	__u64 conns;
+	__u64 last_ns;
+};
+
+struct peekd_event_hdr {
+	__u32 type;
+	__u32 cpu;
+	__u64 ts_ns;        /* bpf_ktime_get_boot_ns() */
+};
+
+struct peekd_exec_event {
+	struct peekd_event_hdr hdr;
+	__u32 tgid;
+	__u32 ppid;
+	__u64 start_ns;
+	__u64 pstart_ns;
+	__u32 uid;
+	__u32 gid;
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u16 path_len;     /* bytes used in path[] */
+	__u8  path_truncated;
+	__u8  pad;
+	__u64 cgroup_id;
+	__u32 args_len;
+	__u32 filename_len;
+	char  comm[PEEKD_COMM_LEN];
+	char  path[PEEKD_PATH_LEN];      /* components leaf-first, each NUL-terminated */
+	char  filename[PEEKD_PATH_LEN];  /* bprm->filename as passed to execve */
+	char  args[PEEKD_ARGS_LEN];
+};
+
+struct peekd_flow_event {
+	struct peekd_event_hdr hdr;
+	struct peekd_flow_key key;
+	__u32 ppid;
+	__u32 tid;
+	__u64 pstart_ns;
+	__u64 cgroup_id;
+	char  comm[PEEKD_COMM_LEN];
+};
+
+struct peekd_exit_event {
+	struct peekd_event_hdr hdr;
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_ns;
+};
+
+struct peekd_close_event {
+	struct peekd_event_hdr hdr;
+	struct peekd_flow_key key;
+};
+
+#endif

@@ -1,0 +1,23 @@
+package io.peekd.capture;
+
+/** Decoded ring-buffer records: the rare events the kernel tells us about. */
+public sealed interface KernelEvent {
+
+    /** Boot-clock nanoseconds when the kernel saw it. */
+    long tsNs();
+
+    /** A program was executed. {@code exePath} is rebuilt in the kernel from the opened file. */
+    record Exec(long tsNs, int tgid, long startNs, int ppid, long pstartNs, int uid, int gid,
+                long exeDev, long exeIno, String comm, String exePath, boolean pathTruncated,
+                String filename, String args, long cgroupId) implements KernelEvent {}
+
+    /** First sight of a flow key: carries what the drain cannot see (comm, parent, cgroup). */
+    record NewFlow(long tsNs, FlowKey key, int tid, String comm, int ppid, long pstartNs,
+                   long cgroupId) implements KernelEvent {}
+
+    /** The whole thread group exited. */
+    record Exit(long tsNs, int tgid, long startNs) implements KernelEvent {}
+
+    /** A TCP socket reached CLOSE; its counters can be evicted after the next drain. */
+    record Close(long tsNs, FlowKey key) implements KernelEvent {}
+}

@@ -1,0 +1,18 @@
+package io.peekd.flow;
+
+import java.time.Instant;
+
+/**
+ * One stored row: a process's traffic on one flow during one write window.
+ * Field names follow the stable JSON contract of {@code peekd query --json}.
+ *
+ * @param time   start of the window (UTC)
+ * @param proto  tcp, udp, icmp, icmp6, raw, packet, udplite, mptcp or other
+ * @param family 4, 6 or 0 (no IP family, e.g. AF_PACKET)
+ */
+public record FlowRow(
+        Instant time, Identity id, String proto, int family,
+        String laddr, int lport, String raddr, int rport,
+        String domain, String domainSource, String domainConfidence,
+        long sent, long recv, long conns) {
+}

@@ -104,6 +104,23 @@ struct {
 	__type(value, struct peekd_flow_val);
 } zero_val SEC(".maps");
 
+/* Never read or written: it makes clang emit BTF for every event struct, so
+ * the daemon can check its Java layouts against this object at start-up. */
+struct layout_anchor {
+	struct peekd_event_hdr hdr;
+	struct peekd_exec_event exec;
+	struct peekd_flow_event flow;
+	struct peekd_exit_event exit;
+	struct peekd_close_event close;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct layout_anchor);
+} layout_anchor SEC(".maps");
+
 static __always_inline void stat_add(__u32 idx, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);

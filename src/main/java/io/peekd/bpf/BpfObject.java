@@ -1,0 +1,161 @@
+package io.peekd.bpf;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A BPF ELF object opened from memory, loaded into the kernel, and its attachments. */
+public final class BpfObject implements AutoCloseable {
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment obj;
+    private final List<MemorySegment> links = new ArrayList<>();
+    private boolean closed;
+
+    private BpfObject(MemorySegment obj) {
+        this.obj = obj;
+    }
+
+    /** Opens an object from bytes (the object is embedded in the jar; no temp file is written). */
+    public static BpfObject open(byte[] elf) {
+        LibbpfLog.install();
+        Arena arena = Arena.global(); // libbpf keeps pointing at the ELF image for the object's life
+        MemorySegment image = arena.allocate(elf.length, 8);
+        image.copyFrom(MemorySegment.ofArray(elf));
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = Native.newCallState(a);
+            MemorySegment o = (MemorySegment) Libbpf.OBJECT_OPEN_MEM.invokeExact(state, image, (long) elf.length,
+                    MemorySegment.NULL);
+            if (o.equals(MemorySegment.NULL))
+                throw withLog(BpfException.errno("cannot open the BPF object", Native.errno(state)));
+            return new BpfObject(o);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public void setMaxEntries(String map, int entries) {
+        int rc = callInt(() -> (int) Libbpf.MAP_SET_MAX_ENTRIES.invokeExact(mapPtr(map), entries));
+        if (rc < 0) throw BpfException.errno("cannot size map " + map, rc);
+    }
+
+    public void setAutoload(String program, boolean autoload) {
+        int rc = callInt(() -> (int) Libbpf.PROGRAM_SET_AUTOLOAD.invokeExact(programPtr(program), autoload));
+        if (rc < 0) throw BpfException.errno("cannot change autoload of " + program, rc);
+    }
+
+    /** Loads every program through the verifier; a failure carries libbpf's log (and the verifier's). */
+    public void load() {
+        LibbpfLog.drain();
+        int rc = callInt(() -> (int) Libbpf.OBJECT_LOAD.invokeExact(obj));
+        if (rc < 0) throw withLog(BpfException.errno("the kernel refused the BPF programs", rc));
+    }
+
+    /** Attaches a tracepoint/tp_btf/raw_tp/uprobe program using its section name. */
+    public void attach(String program) {
+        MemorySegment prog = programPtr(program);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = Native.newCallState(a);
+            MemorySegment link = (MemorySegment) Libbpf.PROGRAM_ATTACH.invokeExact(state, prog);
+            if (link.equals(MemorySegment.NULL))
+                throw withLog(BpfException.errno("cannot attach " + program, Native.errno(state)));
+            links.add(link);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Attaches a cgroup program to a cgroup v2 directory (usually the root, which covers every process). */
+    public void attachCgroup(String program, Path cgroupDir) {
+        MemorySegment prog = programPtr(program);
+        try (var dir = Libc.openDirectory(cgroupDir); Arena a = Arena.ofConfined()) {
+            MemorySegment state = Native.newCallState(a);
+            MemorySegment link = (MemorySegment) Libbpf.PROGRAM_ATTACH_CGROUP.invokeExact(state, prog, dir.fd());
+            if (link.equals(MemorySegment.NULL))
+                throw withLog(BpfException.errno("cannot attach " + program + " to " + cgroupDir, Native.errno(state)));
+            links.add(link);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public BpfMap map(String name) {
+        MemorySegment m = mapPtr(name);
+        int fd = callInt(() -> (int) Libbpf.MAP_FD.invokeExact(m));
+        if (fd < 0) throw BpfException.errno("map " + name + " has no fd (object not loaded?)", fd);
+        return new BpfMap(name, fd);
+    }
+
+    /** The object's own BTF, for checking Java layouts against the C structs. */
+    public Btf btf() {
+        MemorySegment b = call(() -> (MemorySegment) Libbpf.OBJECT_BTF.invokeExact(obj));
+        if (b.equals(MemorySegment.NULL)) throw new BpfException("the BPF object carries no BTF (built without -g?)");
+        return new Btf(b);
+    }
+
+    private MemorySegment programPtr(String name) {
+        MemorySegment n = arena.allocateFrom(name);
+        MemorySegment p = call(() -> (MemorySegment) Libbpf.FIND_PROGRAM.invokeExact(obj, n));
+        if (p.equals(MemorySegment.NULL)) throw new BpfException("the BPF object has no program " + name);
+        return p;
+    }
+
+    private MemorySegment mapPtr(String name) {
+        MemorySegment n = arena.allocateFrom(name);
+        MemorySegment p = call(() -> (MemorySegment) Libbpf.FIND_MAP.invokeExact(obj, n));
+        if (p.equals(MemorySegment.NULL)) throw new BpfException("the BPF object has no map " + name);
+        return p;
+    }
+
+    private static BpfException withLog(BpfException e) {
+        List<String> log = LibbpfLog.drain();
+        if (log.isEmpty()) return e;
+        int from = Math.max(0, log.size() - 60);
+        return new BpfException(e.getMessage() + "\nlibbpf said:\n  " + String.join("\n  ", log.subList(from, log.size())), e);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        for (MemorySegment link : links) callInt(() -> (int) Libbpf.LINK_DESTROY.invokeExact(link));
+        links.clear();
+        call(() -> {
+            Libbpf.OBJECT_CLOSE.invokeExact(obj);
+            return null;
+        });
+        arena.close();
+    }
+
+    /** Number of possible CPUs: the stride of per-CPU map values. */
+    public static int possibleCpus() {
+        int n = callInt(() -> (int) Libbpf.NUM_POSSIBLE_CPUS.invokeExact());
+        if (n <= 0) throw BpfException.errno("cannot count possible CPUs", n);
+        return n;
+    }
+
+    interface NativeCall<T> {
+        T call() throws Throwable;
+    }
+
+    interface IntCall {
+        int call() throws Throwable;
+    }
+
+    static <T> T call(NativeCall<T> c) {
+        try {
+            return c.call();
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    static int callInt(IntCall c) {
+        try {
+            return c.call();
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+}

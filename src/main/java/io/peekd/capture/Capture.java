@@ -1,0 +1,144 @@
+package io.peekd.capture;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.peekd.bpf.BpfException;
+import io.peekd.bpf.BpfMap;
+import io.peekd.bpf.BpfObject;
+import io.peekd.bpf.RingBuffer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The kernel side as the daemon sees it: loads and attaches the programs,
+ * consumes the ring buffer on its own platform thread, and drains the flow
+ * counters on request (from exactly one thread).
+ */
+public final class Capture implements AutoCloseable {
+    static final List<String> TRACEPOINTS = List.of("on_send", "on_recv", "on_tcp_rcv", "on_state", "on_exec", "on_exit");
+    static final List<String> CGROUP_HOOKS = List.of("on_sendmsg4", "on_sendmsg6", "on_recvmsg4", "on_recvmsg6");
+    private static final int STATS = 16;
+
+    public record Options(int flowMapEntries, int ringBufferKib, int idleDrainsBeforeEvict) {
+    }
+
+    private final BpfObject obj;
+    private final RingBuffer ring;
+    private final FlowDrainer drainer;
+    private final BpfMap stats;
+    private final int cpus;
+    private final KernelProbe.Result probe;
+    private final Thread ringThread;
+    private final AtomicLong ringEvents = new AtomicLong(), undecodable = new AtomicLong();
+    private volatile boolean running = true;
+
+    private Capture(BpfObject obj, KernelProbe.Result probe, Options o, Consumer<KernelEvent> listener) {
+        this.obj = obj;
+        this.probe = probe;
+        this.cpus = BpfObject.possibleCpus();
+        this.stats = obj.map("stats");
+        this.drainer = new FlowDrainer(obj.map("flows"), cpus, o.idleDrainsBeforeEvict());
+        this.ring = new RingBuffer(obj.map("events"), seg -> {
+            ringEvents.incrementAndGet();
+            KernelEvent e = EventDecoder.decode(seg);
+            if (e == null) {
+                undecodable.incrementAndGet();
+                return;
+            }
+            if (e instanceof KernelEvent.Exit || e instanceof KernelEvent.Close) drainer.onEnding(e);
+            listener.accept(e);
+        });
+        this.ringThread = Thread.ofPlatform().name("peekd-ring").daemon().unstarted(this::pollLoop);
+    }
+
+    /**
+     * Loads, verifies layouts, attaches everything, and starts consuming
+     * events. The listener runs on the ring thread and must be quick.
+     */
+    public static Capture start(KernelProbe.Result probe, Options o, Consumer<KernelEvent> listener) {
+        BpfObject obj = BpfObject.open(embeddedObject("peekd.bpf.o"));
+        try {
+            obj.setMaxEntries("flows", o.flowMapEntries());
+            obj.setMaxEntries("events", o.ringBufferKib() * 1024);
+            obj.load();
+            List<String> problems = Layouts.verify(obj.btf());
+            if (!problems.isEmpty())
+                throw new BpfException("the BPF object and this build disagree on event layouts: " + String.join("; ", problems));
+            Capture c = new Capture(obj, probe, o, listener);
+            for (String p : TRACEPOINTS) obj.attach(p);
+            for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
+            c.ringThread.start();
+            return c;
+        } catch (RuntimeException e) {
+            obj.close();
+            throw e;
+        }
+    }
+
+    static byte[] embeddedObject(String name) {
+        try (InputStream in = Capture.class.getResourceAsStream("/io/peekd/bpf/" + name)) {
+            if (in == null) throw new BpfException("the jar has no BPF object " + name + " (was it built without clang?)");
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new BpfException("cannot read the embedded BPF object: " + e.getMessage(), e);
+        }
+    }
+
+    private void pollLoop() {
+        while (running) {
+            try {
+                ring.poll(100);
+            } catch (RuntimeException e) {
+                if (!running) return;
+                System.getLogger("peekd.capture").log(System.Logger.Level.ERROR, "ring buffer poll failed: " + e.getMessage());
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Flows that moved since the last call. Call from one thread only. */
+    public List<FlowDelta> drain() {
+        return drainer.drain();
+    }
+
+    public String hookSet() {
+        return probe.hookSet();
+    }
+
+    public CaptureStats stats() {
+        long[] s = new long[STATS];
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(JAVA_INT);
+            MemorySegment v = a.allocate(8L * cpus, 8);
+            for (int i = 0; i < STATS; i++) {
+                k.set(JAVA_INT, 0, i);
+                if (!stats.lookup(k, v)) continue;
+                for (int c = 0; c < cpus; c++) s[i] += v.get(JAVA_LONG, 8L * c);
+            }
+        }
+        return new CaptureStats(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[10], s[7], s[8], s[9],
+                ringEvents.get(), undecodable.get(), ring.handlerErrors(), drainer.tracked(), drainer.evicted());
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            ringThread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        ring.close();
+        obj.close();
+    }
+}

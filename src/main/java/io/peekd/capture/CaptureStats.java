@@ -1,0 +1,20 @@
+package io.peekd.capture;
+
+/**
+ * Counters of the capture path. Every loss kind is here so that status,
+ * metrics and the error log can report it; none of them may grow silently.
+ */
+public record CaptureStats(
+        long ringDropExec, long ringDropFlow, long ringDropOther,
+        long mapFull, long mapFullSentBytes, long mapFullRecvBytes,
+        long skStorageFail, long pendingFull,
+        long execs, long sendCalls, long recvCalls,
+        long ringEvents, long ringUndecodable, long ringHandlerErrors,
+        long flowsTracked, long flowsEvicted) {
+
+    /** Sum of every kind of loss; zero on a healthy system. */
+    public long losses() {
+        return ringDropExec + ringDropFlow + ringDropOther + mapFull + skStorageFail + pendingFull
+                + ringUndecodable + ringHandlerErrors;
+    }
+}

@@ -1,0 +1,131 @@
+package io.peekd.capture;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.GroupLayout;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** Turns raw ring-buffer records and map keys into Java records. Never trusts a length it was given. */
+final class EventDecoder {
+    static final int EV_EXEC = 1, EV_FLOW = 2, EV_EXIT = 3, EV_CLOSE = 4;
+
+    private EventDecoder() {
+    }
+
+    /** Returns null for a record of unknown type or wrong size (the caller counts those). */
+    static KernelEvent decode(MemorySegment s) {
+        if (s.byteSize() < Layouts.HDR.byteSize()) return null;
+        int type = s.get(JAVA_INT, 0);
+        long ts = s.get(JAVA_LONG, 8);
+        return switch (type) {
+            case EV_EXEC -> s.byteSize() >= Layouts.EXEC.byteSize() ? exec(s, ts) : null;
+            case EV_FLOW -> s.byteSize() >= Layouts.FLOW_EVENT.byteSize() ? flow(s, ts) : null;
+            case EV_EXIT -> s.byteSize() >= Layouts.EXIT.byteSize()
+                    ? new KernelEvent.Exit(ts, s.get(JAVA_INT, off(Layouts.EXIT, "tgid")),
+                            s.get(JAVA_LONG, off(Layouts.EXIT, "start_ns")))
+                    : null;
+            case EV_CLOSE -> s.byteSize() >= Layouts.CLOSE.byteSize()
+                    ? new KernelEvent.Close(ts, key(s.asSlice(off(Layouts.CLOSE, "key"), Layouts.FLOW_KEY.byteSize())))
+                    : null;
+            default -> null;
+        };
+    }
+
+    private static long off(GroupLayout g, String m) {
+        return Layouts.offset(g, m);
+    }
+
+    static FlowKey key(MemorySegment k) {
+        GroupLayout g = Layouts.FLOW_KEY;
+        return new FlowKey(
+                k.get(JAVA_INT, off(g, "tgid")), k.get(JAVA_INT, off(g, "uid")), k.get(JAVA_LONG, off(g, "start_ns")),
+                k.get(JAVA_LONG, off(g, "exe_ino")), Integer.toUnsignedLong(k.get(JAVA_INT, off(g, "exe_dev"))),
+                Short.toUnsignedInt(k.get(JAVA_SHORT, off(g, "family"))),
+                Short.toUnsignedInt(k.get(JAVA_SHORT, off(g, "proto"))),
+                Byte.toUnsignedInt(k.get(JAVA_BYTE, off(g, "sk_type"))),
+                Short.toUnsignedInt(k.get(JAVA_SHORT, off(g, "lport"))),
+                Short.toUnsignedInt(k.get(JAVA_SHORT, off(g, "rport"))),
+                k.asSlice(off(g, "laddr"), 16).toArray(JAVA_BYTE), k.asSlice(off(g, "raddr"), 16).toArray(JAVA_BYTE));
+    }
+
+    /** Writes a key back into the kernel's layout, for map deletes. */
+    static void encode(FlowKey key, MemorySegment k) {
+        GroupLayout g = Layouts.FLOW_KEY;
+        k.fill((byte) 0);
+        k.set(JAVA_INT, off(g, "tgid"), key.tgid());
+        k.set(JAVA_INT, off(g, "uid"), key.uid());
+        k.set(JAVA_LONG, off(g, "start_ns"), key.startNs());
+        k.set(JAVA_LONG, off(g, "exe_ino"), key.exeIno());
+        k.set(JAVA_INT, off(g, "exe_dev"), (int) key.exeDev());
+        k.set(JAVA_SHORT, off(g, "family"), (short) key.family());
+        k.set(JAVA_SHORT, off(g, "proto"), (short) key.proto());
+        k.set(JAVA_BYTE, off(g, "sk_type"), (byte) key.sockType());
+        k.set(JAVA_SHORT, off(g, "lport"), (short) key.lport());
+        k.set(JAVA_SHORT, off(g, "rport"), (short) key.rport());
+        MemorySegment.copy(key.laddr(), 0, k, JAVA_BYTE, off(g, "laddr"), 16);
+        MemorySegment.copy(key.raddr(), 0, k, JAVA_BYTE, off(g, "raddr"), 16);
+    }
+
+    private static KernelEvent.Exec exec(MemorySegment s, long ts) {
+        GroupLayout g = Layouts.EXEC;
+        int pathLen = Math.min(Short.toUnsignedInt(s.get(JAVA_SHORT, off(g, "path_len"))), Layouts.PATH_LEN);
+        boolean truncated = s.get(JAVA_BYTE, off(g, "path_truncated")) != 0;
+        String path = joinReversed(s.asSlice(off(g, "path"), pathLen));
+        int fnLen = Math.min(s.get(JAVA_INT, off(g, "filename_len")), Layouts.PATH_LEN);
+        int argsLen = Math.min(s.get(JAVA_INT, off(g, "args_len")), Layouts.ARGS_LEN);
+        return new KernelEvent.Exec(ts, s.get(JAVA_INT, off(g, "tgid")), s.get(JAVA_LONG, off(g, "start_ns")),
+                s.get(JAVA_INT, off(g, "ppid")), s.get(JAVA_LONG, off(g, "pstart_ns")), s.get(JAVA_INT, off(g, "uid")),
+                s.get(JAVA_INT, off(g, "gid")), Integer.toUnsignedLong(s.get(JAVA_INT, off(g, "exe_dev"))),
+                s.get(JAVA_LONG, off(g, "exe_ino")), cstr(s.asSlice(off(g, "comm"), Layouts.COMM_LEN)),
+                truncated ? null : path, truncated,
+                cstr(s.asSlice(off(g, "filename"), Math.max(fnLen, 0))),
+                argv(s.asSlice(off(g, "args"), Math.max(argsLen, 0))), s.get(JAVA_LONG, off(g, "cgroup_id")));
+    }
+
+    private static KernelEvent.NewFlow flow(MemorySegment s, long ts) {
+        GroupLayout g = Layouts.FLOW_EVENT;
+        return new KernelEvent.NewFlow(ts, key(s.asSlice(off(g, "key"), Layouts.FLOW_KEY.byteSize())),
+                s.get(JAVA_INT, off(g, "tid")), cstr(s.asSlice(off(g, "comm"), Layouts.COMM_LEN)),
+                s.get(JAVA_INT, off(g, "ppid")), s.get(JAVA_LONG, off(g, "pstart_ns")),
+                s.get(JAVA_LONG, off(g, "cgroup_id")));
+    }
+
+    /** The kernel writes the path leaf-first as NUL-terminated names. */
+    static String joinReversed(MemorySegment s) {
+        List<String> parts = splitNul(s.toArray(JAVA_BYTE));
+        if (parts.isEmpty()) return null;
+        Collections.reverse(parts);
+        return "/" + String.join("/", parts);
+    }
+
+    /** argv as a display string: NUL separators become spaces. */
+    static String argv(MemorySegment s) {
+        return String.join(" ", splitNul(s.toArray(JAVA_BYTE)));
+    }
+
+    private static List<String> splitNul(byte[] b) {
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= b.length; i++) {
+            if (i == b.length || b[i] == 0) {
+                if (i > start) out.add(new String(b, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        return out;
+    }
+
+    static String cstr(MemorySegment s) {
+        byte[] b = s.toArray(JAVA_BYTE);
+        int n = 0;
+        while (n < b.length && b[n] != 0) n++;
+        return new String(b, 0, n, StandardCharsets.UTF_8);
+    }
+}

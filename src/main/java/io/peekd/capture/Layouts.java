@@ -1,6 +1,5 @@
 package io.peekd.capture;
 
-import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
 import static java.lang.foreign.MemoryLayout.structLayout;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -96,10 +95,5 @@ final class Layouts {
                     problems.add(name + "." + member + " exists only in C");
         }
         return problems;
-    }
-
-    @SuppressWarnings("unused")
-    private static MemoryLayout pad(long n) {
-        return paddingLayout(n);
     }
 }

@@ -1,0 +1,36 @@
+package io.peekd.daemon;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * error.log, in picosnitch's sense: what the operator must know (losses,
+ * load errors, hash failures). Each line is also logged; a failure to write
+ * the file is logged once and never stops the daemon.
+ */
+public final class ErrorLog {
+    private static final System.Logger LOG = System.getLogger("peekd");
+    private final Path file;
+    private boolean warned;
+
+    public ErrorLog(Path file) {
+        this.file = file;
+    }
+
+    public synchronized void error(String message) {
+        LOG.log(System.Logger.Level.ERROR, message);
+        String line = Instant.now().truncatedTo(ChronoUnit.SECONDS) + " " + message.replace('\n', ' ') + "\n";
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            if (!warned) LOG.log(System.Logger.Level.ERROR, "cannot write " + file + ": " + e.getMessage());
+            warned = true;
+        }
+    }
+}

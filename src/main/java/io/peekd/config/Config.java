@@ -1,0 +1,202 @@
+package io.peekd.config;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * The whole of {@code /etc/peekd/config.toml}, one nested record per section.
+ * Values here are already checked by {@link ConfigLoader}; records built by hand
+ * only get null checks.
+ */
+public record Config(
+        Paths paths, Database database, Monitoring monitoring, Capture capture, Log log,
+        Metrics metrics, Broadcast broadcast, Desktop desktop, Web web, Identity identity,
+        VirusTotal virustotal) {
+
+    public Config {
+        Objects.requireNonNull(paths, "paths");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(monitoring, "monitoring");
+        Objects.requireNonNull(capture, "capture");
+        Objects.requireNonNull(log, "log");
+        Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(broadcast, "broadcast");
+        Objects.requireNonNull(desktop, "desktop");
+        Objects.requireNonNull(web, "web");
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(virustotal, "virustotal");
+    }
+
+    private static final Config DEFAULTS = new Config(
+            new Paths(Path.of("/var/lib/peekd"), Path.of("/run/peekd"), Path.of("/var/log/peekd")),
+            new Database(true, 30, 5, false, true, true, true),
+            new Monitoring(false),
+            new Capture(131_072, 4_096, 1_000),
+            new Log(List.of(53), List.of("localhost"),
+                    List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128")), List.of(), Log.Level.INFO),
+            new Metrics(30, 0),
+            new Broadcast(10_000),
+            new Desktop("root", true),
+            new Web(false, 5100, InetAddress.ofLiteral("127.0.0.1"), 30, Duration.ofHours(24), 200),
+            new Identity(OptionalLong.empty(), 1024, 2),
+            new VirusTotal("", false, 15));
+
+    /** What an empty or missing config file means. */
+    public static Config defaults() {
+        return DEFAULTS;
+    }
+
+    /** {@code [paths]}: where peekd keeps its files; overridable so tests and several instances can run side by side. */
+    public record Paths(Path dataDir, Path runDir, Path logDir) {
+        public Paths {
+            Objects.requireNonNull(dataDir, "dataDir");
+            Objects.requireNonNull(runDir, "runDir");
+            Objects.requireNonNull(logDir, "logDir");
+        }
+
+        /** The SQLite connection history. */
+        public Path db() {
+            return dataDir.resolve("peekd.db");
+        }
+
+        /** Known executables and their hashes. */
+        public Path state() {
+            return dataDir.resolve("state.json");
+        }
+
+        /** The Unix socket for RPC queries. */
+        public Path socket() {
+            return runDir.resolve("peekd.sock");
+        }
+
+        /** The runtime metrics snapshot. */
+        public Path metrics() {
+            return runDir.resolve("metrics.json");
+        }
+
+        /** The daemon's structured log. */
+        public Path log() {
+            return logDir.resolve("peekd.log");
+        }
+
+        /** Errors only, including every lost event. */
+        public Path errorLog() {
+            return logDir.resolve("error.log");
+        }
+
+        /** New-executable events, written when {@code database.text_log} is on. */
+        public Path exeLog() {
+            return logDir.resolve("exe.log");
+        }
+    }
+
+    /** {@code [database]}. */
+    public record Database(
+            boolean enabled, int retentionDays, int writeLimitSeconds, boolean textLog,
+            boolean logAddresses, boolean logPorts, boolean logCommands) {
+
+        public Duration retention() {
+            return Duration.ofDays(retentionDays);
+        }
+
+        public Duration writeLimit() {
+            return Duration.ofSeconds(writeLimitSeconds);
+        }
+    }
+
+    /** {@code [monitoring]}. */
+    public record Monitoring(boolean everyExe) {
+    }
+
+    /** {@code [capture]}: sizes and timing of the kernel side. */
+    public record Capture(int flowMapEntries, int ringBufferKib, int drainIntervalMs) {
+
+        public long ringBufferBytes() {
+            return ringBufferKib * 1024L;
+        }
+
+        public Duration drainInterval() {
+            return Duration.ofMillis(drainIntervalMs);
+        }
+    }
+
+    /** {@code [log]}: what to leave out of the history, and how much the daemon logs. */
+    public record Log(List<Integer> ignorePorts, List<String> ignoreDomains, List<Cidr> ignoreIps,
+                      List<String> ignoreSha256, Level level) {
+
+        public Log {
+            ignorePorts = List.copyOf(ignorePorts);
+            ignoreDomains = List.copyOf(ignoreDomains);
+            ignoreIps = List.copyOf(ignoreIps);
+            ignoreSha256 = List.copyOf(ignoreSha256);
+            Objects.requireNonNull(level, "level");
+        }
+
+        public enum Level {
+            ERROR, WARN, INFO, DEBUG, TRACE;
+
+            /** The spelling used in the config file. */
+            public String configName() {
+                return name().toLowerCase(Locale.ROOT);
+            }
+        }
+    }
+
+    /** {@code [metrics]}. {@code prometheusPort} 0 means no Prometheus endpoint. */
+    public record Metrics(int intervalSeconds, int prometheusPort) {
+
+        public Duration interval() {
+            return Duration.ofSeconds(intervalSeconds);
+        }
+    }
+
+    /** {@code [broadcast]}. */
+    public record Broadcast(int channelCapacity) {
+    }
+
+    /** {@code [desktop]}. */
+    public record Desktop(String user, boolean notifications) {
+        public Desktop {
+            Objects.requireNonNull(user, "user");
+        }
+    }
+
+    /** {@code [web]}. */
+    public record Web(boolean enabled, int port, InetAddress bind, int refreshSeconds, Duration defaultSince,
+                      int topLimit) {
+        public Web {
+            Objects.requireNonNull(bind, "bind");
+            Objects.requireNonNull(defaultSince, "defaultSince");
+        }
+    }
+
+    /** {@code [identity]}. An empty {@code stDevMask} means: choose from the file system (0 on btrfs). */
+    public record Identity(OptionalLong stDevMask, int fdCacheSize, int hashThreads) {
+        public Identity {
+            Objects.requireNonNull(stDevMask, "stDevMask");
+        }
+    }
+
+    /** {@code [virustotal]}. An empty {@code apiKey} turns VirusTotal off. */
+    public record VirusTotal(String apiKey, boolean fileUpload, int requestLimitSeconds) {
+        public VirusTotal {
+            Objects.requireNonNull(apiKey, "apiKey");
+        }
+
+        public boolean enabled() {
+            return !apiKey.isEmpty();
+        }
+
+        // The key is a secret: keep it out of logs that print the config.
+        @Override
+        public String toString() {
+            return "VirusTotal[apiKey=" + (apiKey.isEmpty() ? "" : "(set)") + ", fileUpload=" + fileUpload
+                    + ", requestLimitSeconds=" + requestLimitSeconds + "]";
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.peekd.config;
+
+import java.util.List;
+import org.tomlj.Toml;
+import org.tomlj.TomlArray;
+import org.tomlj.TomlParseError;
+import org.tomlj.TomlParseResult;
+import org.tomlj.TomlPosition;
+
+/**
+ * Where each key of the file is, and a second reading of its integers.
+ *
+ * <p>Jackson's TOML module builds the whole tree before it hands out tokens, so its
+ * streaming parser has no locations (they are all "UNKNOWN"). tomlj records the
+ * position of every key, so it serves as the index; Jackson stays the parser of
+ * record. Jackson 2.20 also drops the first digit of 19-digit integers
+ * (jackson-dataformats-text#663); tomlj's reading of integers corrects that. Every
+ * answer here is best effort: if tomlj fails where Jackson succeeded, lines are 0
+ * and Jackson's integers stand.
+ */
+final class KeyIndex {
+
+    private static final KeyIndex EMPTY = new KeyIndex(null);
+
+    private final TomlParseResult toml;
+
+    private KeyIndex(TomlParseResult toml) {
+        this.toml = toml;
+    }
+
+    static KeyIndex of(String text) {
+        try {
+            return new KeyIndex(Toml.parse(text));
+        } catch (RuntimeException | StackOverflowError e) {
+            return EMPTY;
+        }
+    }
+
+    /** 1-based line where the key at {@code path} is defined, or 0. */
+    int line(List<String> path) {
+        if (toml == null || path.isEmpty()) {
+            return 0;
+        }
+        try {
+            TomlPosition p = toml.inputPositionOf(path);
+            return p == null ? 0 : p.line();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** tomlj's value of the integer at {@code path} (element {@code element} of an array, or the key itself when -1), or null. */
+    Long integer(List<String> path, int element) {
+        if (toml == null) {
+            return null;
+        }
+        try {
+            Object v = toml.get(path);
+            if (element >= 0) {
+                v = v instanceof TomlArray a && element < a.size() ? a.get(element) : null;
+            }
+            return v instanceof Long l ? l : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** tomlj's description of a syntax error on {@code line}, which is often clearer than Jackson's, or null. */
+    String syntaxError(int line) {
+        if (toml == null) {
+            return null;
+        }
+        for (TomlParseError e : toml.errors()) {
+            if (e.position() != null && e.position().line() == line) {
+                // tomlj appends " (line N, column M)"; the caller prints its own location.
+                return e.getMessage().replaceFirst("\\s*\\(line \\d+, column \\d+\\)$", "");
+            }
+        }
+        return null;
+    }
+}

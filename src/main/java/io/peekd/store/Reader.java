@@ -26,11 +26,8 @@ public final class Reader implements AutoCloseable {
 
     private static final Duration BUSY_TIMEOUT = Duration.ofSeconds(5);
 
-    private static final String FROM = """
-             FROM flows f
-             JOIN idents i ON i.id = f.ident_id
-             JOIN exes e ON e.id = i.exe_id
-             JOIN exes pe ON pe.id = i.pexe_id""";
+    private static final String FROM = " FROM flows f JOIN idents i ON i.id = f.ident_id"
+            + " JOIN exes e ON e.id = i.exe_id JOIN exes pe ON pe.id = i.pexe_id";
 
     private final Path file;
     private final Connection c;

@@ -1,0 +1,186 @@
+package io.peekd.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.List;
+
+import io.peekd.flow.FlowRow;
+import io.peekd.flow.Identity;
+
+/** The statements of one write connection. Used by the writer thread only. */
+final class BatchSql implements AutoCloseable {
+
+    private record ExeKey(String path, String sha256) {
+    }
+
+    private record IdentKey(long exeId, String name, String cmdline, long pexeId, String pname,
+                            String pcmdline, int uid, String user, String container, String cgroup) {
+    }
+
+    private static final int CACHE_CAPACITY = 50_000;
+
+    private static final class Caches {
+        final IdCache<ExeKey> exes = new IdCache<>(CACHE_CAPACITY);
+        final IdCache<IdentKey> idents = new IdCache<>(CACHE_CAPACITY);
+
+        void commit() {
+            exes.commit();
+            idents.commit();
+        }
+
+        void rollback() {
+            exes.rollback();
+            idents.rollback();
+        }
+    }
+
+    private final Connection c;
+    private final Caches caches;
+    private final PreparedStatement findExe;
+    private final PreparedStatement insertExe;
+    private final PreparedStatement findIdent;
+    private final PreparedStatement insertIdent;
+    private final PreparedStatement upsertFlow;
+
+    BatchSql(Connection c) throws SQLException {
+        this.c = c;
+        // Per connection: after a reconnect the file may not be the one the ids came from.
+        this.caches = new Caches();
+        c.setAutoCommit(false);
+        // Lookups compare the same coalesce() expressions as the unique indexes, so they use them.
+        findExe = c.prepareStatement("SELECT id FROM exes WHERE coalesce(path, x'00') = coalesce(?, x'00')"
+                + " AND coalesce(sha256, x'00') = coalesce(?, x'00')");
+        insertExe = c.prepareStatement("INSERT INTO exes (path, sha256) VALUES (?, ?) RETURNING id");
+        findIdent = c.prepareStatement("SELECT id FROM idents WHERE exe_id = ? AND coalesce(name, x'00') = coalesce(?, x'00')"
+                + " AND coalesce(cmdline, x'00') = coalesce(?, x'00') AND pexe_id = ?"
+                + " AND coalesce(pname, x'00') = coalesce(?, x'00') AND coalesce(pcmdline, x'00') = coalesce(?, x'00')"
+                + " AND uid = ? AND coalesce(user, x'00') = coalesce(?, x'00')"
+                + " AND coalesce(container, x'00') = coalesce(?, x'00') AND coalesce(cgroup, x'00') = coalesce(?, x'00')");
+        insertIdent = c.prepareStatement("INSERT INTO idents (exe_id, name, cmdline, pexe_id, pname, pcmdline,"
+                + " uid, user, container, cgroup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+        upsertFlow = c.prepareStatement("INSERT INTO flows (time, ident_id, pid, ppid, proto, family, laddr, lport,"
+                + " raddr, rport, domain, domain_source, domain_confidence, sent, recv, conns)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (" + Schema.FLOW_KEY + ") DO UPDATE SET sent = sent + excluded.sent,"
+                + " recv = recv + excluded.recv, conns = conns + excluded.conns");
+    }
+
+    /** Writes the whole batch in one transaction, or nothing. */
+    void write(List<FlowRow> rows) throws SQLException {
+        boolean done = false;
+        try {
+            for (FlowRow r : rows) {
+                Identity id = r.id();
+                long exeId = exeId(id.exe(), id.sha256());
+                long pexeId = exeId(id.pexe(), id.psha256());
+                long identId = identId(new IdentKey(exeId, id.name(), id.cmdline(), pexeId, id.pname(),
+                        id.pcmdline(), id.uid(), id.user(), id.container(), id.cgroup()));
+                int i = 1;
+                upsertFlow.setLong(i++, r.time().getEpochSecond());
+                upsertFlow.setLong(i++, identId);
+                upsertFlow.setInt(i++, id.pid());
+                upsertFlow.setInt(i++, id.ppid());
+                text(upsertFlow, i++, r.proto());
+                upsertFlow.setInt(i++, r.family());
+                text(upsertFlow, i++, r.laddr());
+                upsertFlow.setInt(i++, r.lport());
+                text(upsertFlow, i++, r.raddr());
+                upsertFlow.setInt(i++, r.rport());
+                text(upsertFlow, i++, r.domain());
+                text(upsertFlow, i++, r.domainSource());
+                text(upsertFlow, i++, r.domainConfidence());
+                upsertFlow.setLong(i++, r.sent());
+                upsertFlow.setLong(i++, r.recv());
+                upsertFlow.setLong(i, r.conns());
+                upsertFlow.executeUpdate();
+            }
+            c.commit();
+            caches.commit();
+            done = true;
+        } finally {
+            if (!done) {
+                caches.rollback();
+            }
+        }
+    }
+
+    /** Undoes a failed batch. Returns false when the connection is no longer usable. */
+    boolean rollback() {
+        caches.rollback();
+        try {
+            c.rollback();
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private long exeId(String path, String sha256) throws SQLException {
+        ExeKey key = new ExeKey(path, sha256);
+        Long id = caches.exes.get(key);
+        if (id != null) {
+            return id;
+        }
+        text(findExe, 1, path);
+        text(findExe, 2, sha256);
+        long found = single(findExe);
+        if (found < 0) {
+            text(insertExe, 1, path);
+            text(insertExe, 2, sha256);
+            found = single(insertExe);
+        }
+        caches.exes.stage(key, found);
+        return found;
+    }
+
+    private long identId(IdentKey k) throws SQLException {
+        Long id = caches.idents.get(k);
+        if (id != null) {
+            return id;
+        }
+        bindIdent(findIdent, k);
+        long found = single(findIdent);
+        if (found < 0) {
+            bindIdent(insertIdent, k);
+            found = single(insertIdent);
+        }
+        caches.idents.stage(k, found);
+        return found;
+    }
+
+    private static void bindIdent(PreparedStatement ps, IdentKey k) throws SQLException {
+        ps.setLong(1, k.exeId());
+        text(ps, 2, k.name());
+        text(ps, 3, k.cmdline());
+        ps.setLong(4, k.pexeId());
+        text(ps, 5, k.pname());
+        text(ps, 6, k.pcmdline());
+        ps.setInt(7, k.uid());
+        text(ps, 8, k.user());
+        text(ps, 9, k.container());
+        text(ps, 10, k.cgroup());
+    }
+
+    /** The first column of the first row, or -1 when there is none. */
+    private static long single(PreparedStatement ps) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : -1;
+        }
+    }
+
+    private static void text(PreparedStatement ps, int i, String s) throws SQLException {
+        if (s == null) {
+            ps.setNull(i, Types.VARCHAR);
+        } else {
+            ps.setString(i, s);
+        }
+    }
+
+    @Override
+    public void close() throws SQLException {
+        c.close();
+    }
+}

@@ -1,0 +1,218 @@
+package io.peekd.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import io.peekd.flow.FlowRow;
+import io.peekd.flow.Identity;
+
+/**
+ * A read-only view of a peekd database. It cannot write even by mistake (the connection is
+ * opened read-only and {@code query_only}), and in WAL mode it reads a consistent snapshot
+ * while the writer commits. One Reader is safe to share between threads; calls take turns.
+ */
+public final class Reader implements AutoCloseable {
+
+    private static final Duration BUSY_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final String FROM = " FROM flows f JOIN idents i ON i.id = f.ident_id"
+            + " JOIN exes e ON e.id = i.exe_id JOIN exes pe ON pe.id = i.pexe_id";
+
+    private final Path file;
+    private final Connection c;
+
+    private Reader(Path file, Connection c) {
+        this.file = file;
+        this.c = c;
+    }
+
+    /**
+     * @throws StoreException when the file is missing, not a peekd database, or of another
+     *         schema version than this peekd writes
+     */
+    public static Reader open(Path dbFile) {
+        Path file = dbFile.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(file)) {
+            throw new StoreException("no peekd database at " + file + "; has the daemon run with this data_dir?");
+        }
+        Sqlite.prepareNativeTmpdir(file.getParent());
+        Connection c = null;
+        try {
+            c = Sqlite.openReader(file, BUSY_TIMEOUT);
+            int version = Schema.check(c, file, Schema.CURRENT);
+            if (version == 0) {
+                throw new StoreException(file + " is empty: the daemon has not created its tables yet");
+            }
+            if (version < Schema.CURRENT) {
+                throw new StoreException(file + " has schema version " + version + ", older than " + Schema.CURRENT
+                        + "; start the daemon once so that it upgrades the file");
+            }
+            return new Reader(file, c);
+        } catch (SQLException | RuntimeException e) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // already failing; the first error is the one to report
+                }
+            }
+            if (e instanceof StoreException se) {
+                throw se;
+            }
+            throw new StoreException("cannot read database " + file + ": "
+                    + (e instanceof SQLException se ? Sqlite.describe(se) : e.toString()), e);
+        }
+    }
+
+    /**
+     * Matching rows in time order. With a limit, the newest {@code limit} rows (still
+     * oldest first), as the tail of a log would show them.
+     */
+    public synchronized List<FlowRow> query(Query q) {
+        List<Object> args = new ArrayList<>();
+        String where = where(q, args);
+        String sql = "SELECT f.time, e.path, i.name, i.cmdline, e.sha256, f.pid, pe.path, i.pname, i.pcmdline,"
+                + " pe.sha256, f.ppid, i.uid, i.user, i.cgroup, i.container, f.proto, f.family, f.laddr, f.lport,"
+                + " f.raddr, f.rport, f.domain, f.domain_source, f.domain_confidence, f.sent, f.recv, f.conns"
+                + FROM + where
+                + (q.limit() > 0 ? " ORDER BY f.time DESC, f.rowid DESC LIMIT " + q.limit()
+                                 : " ORDER BY f.time, f.rowid");
+        List<FlowRow> rows = new ArrayList<>();
+        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Identity id = new Identity(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getInt(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
+                        rs.getInt(11), rs.getInt(12), rs.getString(13), rs.getString(14), rs.getString(15));
+                rows.add(new FlowRow(Instant.ofEpochSecond(rs.getLong(1)), id, rs.getString(16), rs.getInt(17),
+                        rs.getString(18), rs.getInt(19), rs.getString(20), rs.getInt(21), rs.getString(22),
+                        rs.getString(23), rs.getString(24), rs.getLong(25), rs.getLong(26), rs.getLong(27)));
+            }
+        } catch (SQLException e) {
+            throw failure("query", e);
+        }
+        if (q.limit() > 0) {
+            Collections.reverse(rows);
+        }
+        return rows;
+    }
+
+    /** Traffic per executable path and process name, largest total (sent + recv) first. */
+    public synchronized List<Totals> sumBytes(Query q) {
+        List<Object> args = new ArrayList<>();
+        String sql = "SELECT e.path, i.name, sum(f.sent) AS s, sum(f.recv) AS r, sum(f.conns)" + FROM + where(q, args)
+                + " GROUP BY e.path, i.name ORDER BY s + r DESC, e.path, i.name"
+                + (q.limit() > 0 ? " LIMIT " + q.limit() : "");
+        List<Totals> out = new ArrayList<>();
+        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new Totals(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)));
+            }
+        } catch (SQLException e) {
+            throw failure("sum", e);
+        }
+        return out;
+    }
+
+    public synchronized Stats stats() {
+        try {
+            // One read transaction, so that the counts agree with each other.
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                long exes = count(st, "SELECT count(*) FROM exes");
+                long idents = count(st, "SELECT count(*) FROM idents");
+                long flows = count(st, "SELECT count(*) FROM flows");
+                Instant oldest = null, newest = null;
+                try (ResultSet rs = st.executeQuery("SELECT min(time), max(time) FROM flows")) {
+                    if (rs.next() && rs.getObject(1) != null) {
+                        oldest = Instant.ofEpochSecond(rs.getLong(1));
+                        newest = Instant.ofEpochSecond(rs.getLong(2));
+                    }
+                }
+                int version = Schema.userVersion(c);
+                return new Stats(version, exes, idents, flows, size(file), size(Path.of(file + "-wal")),
+                        oldest, newest);
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw failure("stats", e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            c.close();
+        } catch (SQLException e) {
+            throw failure("close", e);
+        }
+    }
+
+    private static String where(Query q, List<Object> args) {
+        List<String> terms = new ArrayList<>();
+        if (q.since() != null) {
+            terms.add("f.time >= ?");
+            args.add(ceilSeconds(q.since()));
+        }
+        if (q.until() != null) {
+            terms.add("f.time < ?");
+            args.add(ceilSeconds(q.until()));
+        }
+        if (q.name() != null) {
+            terms.add("i.name = ?");
+            args.add(q.name());
+        }
+        if (q.exe() != null) {
+            terms.add("e.path = ?");
+            args.add(q.exe());
+        }
+        return terms.isEmpty() ? "" : " WHERE " + String.join(" AND ", terms);
+    }
+
+    /**
+     * Windows are stored at whole seconds, so "starts at or after t" is "at or after t
+     * rounded up", and "starts before t" is "before t rounded up".
+     */
+    private static long ceilSeconds(Instant t) {
+        long s = t.getEpochSecond();
+        return t.getNano() == 0 || s == Long.MAX_VALUE ? s : s + 1;
+    }
+
+    private PreparedStatement prepare(String sql, List<Object> args) throws SQLException {
+        PreparedStatement ps = c.prepareStatement(sql);
+        for (int i = 0; i < args.size(); i++) {
+            ps.setObject(i + 1, args.get(i));
+        }
+        return ps;
+    }
+
+    private static long count(Statement st, String sql) throws SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private StoreException failure(String what, SQLException e) {
+        return new StoreException(what + " on " + file + " failed: " + Sqlite.describe(e), e);
+    }
+}

@@ -1,0 +1,174 @@
+package io.peekd.store;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * The database layout and how to get there from any older one. {@code PRAGMA user_version}
+ * holds the number of migration steps applied; {@code application_id} marks the file as ours.
+ */
+final class Schema {
+
+    /** 'peek' in ASCII, so that {@code file(1)} and our own checks can tell the file apart. */
+    static final int APPLICATION_ID = 0x7065656B;
+
+    /**
+     * One step from {@code version - 1} to {@code version}, applied in one transaction
+     * together with the new user_version, so that a failed step leaves the old version.
+     */
+    record Migration(int version, String summary, List<String> statements) {
+    }
+
+    /*
+     * SQLite treats NULLs as distinct in UNIQUE indexes, which would stop rows with an
+     * unknown domain or address from ever merging. The keys therefore index
+     * coalesce(col, x'00'): a blob never equals a text value, so NULL stays apart from ''
+     * and NULLs collide with each other. Upserts name the same expressions.
+     */
+    static final String FLOW_KEY = "time, ident_id, pid, ppid, coalesce(proto, x'00'), family,"
+            + " coalesce(laddr, x'00'), lport, coalesce(raddr, x'00'), rport, coalesce(domain, x'00'),"
+            + " coalesce(domain_source, x'00'), coalesce(domain_confidence, x'00')";
+    static final String EXE_KEY = "coalesce(path, x'00'), coalesce(sha256, x'00')";
+    static final String IDENT_KEY = "exe_id, coalesce(name, x'00'), coalesce(cmdline, x'00'), pexe_id,"
+            + " coalesce(pname, x'00'), coalesce(pcmdline, x'00'), uid, coalesce(user, x'00'),"
+            + " coalesce(container, x'00'), coalesce(cgroup, x'00')";
+
+    static final List<Migration> MIGRATIONS = List.of(
+            new Migration(1, "exes, idents and flows", List.of(
+                    """
+                    CREATE TABLE exes (
+                        id     INTEGER PRIMARY KEY,
+                        path   TEXT,
+                        sha256 TEXT
+                    ) STRICT""",
+                    "CREATE UNIQUE INDEX exes_key ON exes (" + EXE_KEY + ")",
+                    "CREATE INDEX exes_path ON exes (path)",
+                    "CREATE INDEX exes_sha256 ON exes (sha256)",
+                    """
+                    CREATE TABLE idents (
+                        id        INTEGER PRIMARY KEY,
+                        exe_id    INTEGER NOT NULL REFERENCES exes (id),
+                        name      TEXT,
+                        cmdline   TEXT,
+                        pexe_id   INTEGER NOT NULL REFERENCES exes (id),
+                        pname     TEXT,
+                        pcmdline  TEXT,
+                        uid       INTEGER NOT NULL,
+                        user      TEXT,
+                        container TEXT,
+                        cgroup    TEXT
+                    ) STRICT""",
+                    "CREATE UNIQUE INDEX idents_key ON idents (" + IDENT_KEY + ")",
+                    "CREATE INDEX idents_exe ON idents (exe_id)",
+                    "CREATE INDEX idents_pexe ON idents (pexe_id)",
+                    "CREATE INDEX idents_name ON idents (name)",
+                    """
+                    CREATE TABLE flows (
+                        time              INTEGER NOT NULL,
+                        ident_id          INTEGER NOT NULL REFERENCES idents (id),
+                        pid               INTEGER NOT NULL,
+                        ppid              INTEGER NOT NULL,
+                        proto             TEXT,
+                        family            INTEGER NOT NULL,
+                        laddr             TEXT,
+                        lport             INTEGER NOT NULL,
+                        raddr             TEXT,
+                        rport             INTEGER NOT NULL,
+                        domain            TEXT,
+                        domain_source     TEXT,
+                        domain_confidence TEXT,
+                        sent              INTEGER NOT NULL,
+                        recv              INTEGER NOT NULL,
+                        conns             INTEGER NOT NULL
+                    ) STRICT""",
+                    // Leads with time, so it also serves every time-range scan.
+                    "CREATE UNIQUE INDEX flows_key ON flows (" + FLOW_KEY + ")",
+                    "CREATE INDEX flows_ident_time ON flows (ident_id, time)",
+                    "PRAGMA application_id = " + APPLICATION_ID)));
+
+    static final int CURRENT = MIGRATIONS.size();
+
+    private Schema() {
+    }
+
+    /** Brings the database to {@link #CURRENT}, or refuses a file that is not ours or is newer. */
+    static void migrate(Connection c, Path file) throws SQLException {
+        migrate(c, file, MIGRATIONS);
+    }
+
+    static void migrate(Connection c, Path file, List<Migration> steps) throws SQLException {
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i).version() != i + 1) {
+                throw new IllegalStateException("migration " + i + " has version " + steps.get(i).version());
+            }
+        }
+        int version = check(c, file, steps.size());
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            for (Migration m : steps.subList(version, steps.size())) {
+                try (Statement st = c.createStatement()) {
+                    for (String sql : m.statements()) {
+                        st.execute(sql);
+                    }
+                    st.execute("PRAGMA user_version = " + m.version());
+                    c.commit();
+                } catch (SQLException e) {
+                    c.rollback();
+                    throw new StoreException("cannot upgrade " + file + " to schema version " + m.version()
+                            + " (" + m.summary() + "): " + Sqlite.describe(e)
+                            + "; the database was left at version " + userVersion(c), e);
+                }
+            }
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    /**
+     * Returns the file's schema version after checking that it is ours and not newer than
+     * {@code supported}. An empty file is version 0.
+     */
+    static int check(Connection c, Path file, int supported) throws SQLException {
+        int version = userVersion(c);
+        int appId = pragmaInt(c, "application_id");
+        if (version == 0 && appId == 0) {
+            if (tableCount(c) > 0) {
+                throw new StoreException(file + " is an SQLite database but not a peekd one;"
+                        + " point [paths] data_dir elsewhere or move the file away");
+            }
+            return 0;
+        }
+        if (appId != APPLICATION_ID) {
+            throw new StoreException(file + " is not a peekd database (application_id " + appId
+                    + "); point [paths] data_dir elsewhere or move the file away");
+        }
+        if (version > supported) {
+            throw new StoreException(file + " has schema version " + version + " but this peekd understands"
+                    + " versions up to " + supported + "; it was written by a newer peekd."
+                    + " Upgrade peekd, or move the file away to start a new history");
+        }
+        return version;
+    }
+
+    static int userVersion(Connection c) throws SQLException {
+        return pragmaInt(c, "user_version");
+    }
+
+    private static int pragmaInt(Connection c, String pragma) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA " + pragma)) {
+            return rs.next() ? rs.getInt(1) : 0;
+        }
+    }
+
+    private static int tableCount(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM sqlite_schema")) {
+            return rs.next() ? rs.getInt(1) : 0;
+        }
+    }
+}

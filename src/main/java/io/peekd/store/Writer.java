@@ -1,0 +1,359 @@
+package io.peekd.store;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.peekd.flow.FlowRow;
+
+/**
+ * The one writer of a database: a platform thread that stores submitted batches in order,
+ * one transaction per batch. A batch that cannot be committed (disk full, I/O error,
+ * database locked) stays in memory and is retried with backoff; later batches wait behind
+ * it, so accounted bytes are never dropped while the process lives.
+ */
+public final class Writer {
+
+    private static final System.Logger LOG = System.getLogger(Writer.class.getName());
+    /** While a failure persists, repeat the error this often so that it is not lost in the log. */
+    private static final Duration REMINDER = Duration.ofMinutes(10);
+
+    private record Batch(long seq, List<FlowRow> rows) {
+    }
+
+    private final Path file;
+    private final Store.Options options;
+    private final BlockingQueue<Batch> queue;
+    private final Thread thread;
+    private final ReentrantLock submitLock = new ReentrantLock();
+
+    private final Object progress = new Object();
+    private long submittedSeq; // guarded by progress
+    private long committedSeq; // guarded by progress
+
+    private volatile boolean closed;
+    private volatile boolean abandon;
+    private volatile Batch inFlight;
+    private volatile Throwable died;
+
+    private final AtomicLong batchesWritten = new AtomicLong();
+    private final AtomicLong rowsWritten = new AtomicLong();
+    private final AtomicInteger pendingBatches = new AtomicInteger();
+    private final AtomicLong pendingRows = new AtomicLong();
+    private final AtomicLong failedAttempts = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private volatile long consecutiveFailures;
+    private volatile Duration lastLatency;
+    private volatile String lastError;
+    private volatile Instant lastErrorAt;
+
+    // Writer thread only.
+    private BatchSql sql;
+    private String lastLogged;
+    private long lastLoggedNanos;
+    private long streakStartNanos;
+
+    Writer(Path file, Connection migrated, Store.Options options) throws SQLException {
+        this.file = file;
+        this.options = options;
+        this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
+        this.sql = new BatchSql(migrated);
+        this.thread = Thread.ofPlatform().name("peekd-store-writer").daemon(true).unstarted(this::run);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /**
+     * Hands a window's rows to the writer. Returns at once unless the queue is full, and then
+     * waits at most {@code submitTimeout}. The list is copied; the caller may reuse it.
+     *
+     * @return true when the batch was taken; false when the queue stayed full (or the
+     *         caller was interrupted): the batch was NOT taken, so keep it and submit again
+     * @throws IllegalArgumentException when a row is unusable (no time, no identity, a
+     *         negative counter); nothing of the batch was taken
+     * @throws IllegalStateException after the store was closed
+     */
+    public boolean submit(List<FlowRow> batch) {
+        Objects.requireNonNull(batch, "batch");
+        validate(batch);
+        if (batch.isEmpty()) {
+            return true;
+        }
+        List<FlowRow> rows = List.copyOf(batch);
+        submitLock.lock();
+        try {
+            if (closed || died != null) {
+                throw new IllegalStateException("store " + file + (closed ? " is closed" : " writer has died: " + died)
+                        + "; batch of " + rows.size() + " rows not taken");
+            }
+            long seq;
+            synchronized (progress) {
+                seq = submittedSeq + 1;
+            }
+            pendingBatches.incrementAndGet();
+            pendingRows.addAndGet(rows.size());
+            boolean taken;
+            try {
+                taken = queue.offer(new Batch(seq, rows), options.submitTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                taken = false;
+            }
+            if (!taken) {
+                pendingBatches.decrementAndGet();
+                pendingRows.addAndGet(-rows.size());
+                rejected.incrementAndGet();
+                LOG.log(System.Logger.Level.ERROR, String.format("store queue for %s is full (%d batches waiting,"
+                        + " last error: %s); batch of %d rows handed back to the caller",
+                        file, pendingBatches.get(), lastError, rows.size()));
+                return false;
+            }
+            synchronized (progress) {
+                submittedSeq = seq;
+            }
+            return true;
+        } finally {
+            submitLock.unlock();
+        }
+    }
+
+    /** Waits until every batch submitted before this call is committed. */
+    public void flush() throws InterruptedException {
+        flush(null);
+    }
+
+    /**
+     * Waits at most {@code timeout} (null: no limit) until every batch submitted before this
+     * call is committed.
+     *
+     * @return false when the time ran out first (see {@link #stats()} for why)
+     * @throws IllegalStateException when the writer thread died and nothing can be committed
+     */
+    public boolean flush(Duration timeout) throws InterruptedException {
+        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        synchronized (progress) {
+            long target = submittedSeq;
+            while (committedSeq < target) {
+                if (died != null || !thread.isAlive()) {
+                    throw new IllegalStateException("store writer for " + file + " has stopped"
+                            + (died != null ? ": " + died : "") + "; " + (target - committedSeq)
+                            + " batches are not stored");
+                }
+                long left = timeout == null ? TimeUnit.SECONDS.toNanos(1) : deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                // Bounded waits, so a thread that dies without notifying is still noticed.
+                progress.wait(Math.max(1, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(left))));
+            }
+            return true;
+        }
+    }
+
+    public WriterStats stats() {
+        return new WriterStats(batchesWritten.get(), rowsWritten.get(), pendingBatches.get(), pendingRows.get(),
+                lastLatency, failedAttempts.get(), consecutiveFailures, lastError, lastErrorAt, rejected.get());
+    }
+
+    /** Stops taking batches, waits up to {@code timeout} for the queue to drain, then stops the thread. */
+    void close(Duration timeout) {
+        submitLock.lock();
+        try {
+            closed = true;
+        } finally {
+            submitLock.unlock();
+        }
+        boolean flushed;
+        try {
+            flushed = flush(timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            flushed = false;
+        } catch (IllegalStateException e) {
+            flushed = false;
+        }
+        abandon = true;
+        thread.interrupt();
+        try {
+            // A statement in progress may wait for the busy timeout before it notices.
+            thread.join(options.busyTimeout().plusSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!flushed) {
+            reportLoss();
+        }
+    }
+
+    private void reportLoss() {
+        List<Batch> left = new ArrayList<>();
+        Batch current = inFlight;
+        if (current != null) {
+            left.add(current);
+        }
+        queue.drainTo(left);
+        long rows = 0, sent = 0, recv = 0;
+        for (Batch b : left) {
+            rows += b.rows().size();
+            for (FlowRow r : b.rows()) {
+                sent += r.sent();
+                recv += r.recv();
+            }
+        }
+        if (!left.isEmpty()) {
+            LOG.log(System.Logger.Level.ERROR, String.format("closing %s with %d batches not stored (%d rows,"
+                    + " %d bytes sent, %d bytes received are lost); last error: %s",
+                    file, left.size(), rows, sent, recv, lastError));
+        }
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                Batch b;
+                try {
+                    b = queue.take();
+                } catch (InterruptedException e) {
+                    if (abandon) {
+                        return;
+                    }
+                    continue;
+                }
+                inFlight = b;
+                if (!storeUntilDone(b)) {
+                    return;
+                }
+                inFlight = null;
+                pendingBatches.decrementAndGet();
+                pendingRows.addAndGet(-b.rows().size());
+                synchronized (progress) {
+                    committedSeq = b.seq();
+                    progress.notifyAll();
+                }
+            }
+        } catch (Throwable t) {
+            died = t;
+            LOG.log(System.Logger.Level.ERROR, "store writer for " + file + " died; nothing more will be stored", t);
+            synchronized (progress) {
+                progress.notifyAll();
+            }
+        } finally {
+            closeSql();
+        }
+    }
+
+    /** Retries one batch until it is committed. Returns false only when the store is being abandoned. */
+    private boolean storeUntilDone(Batch b) {
+        long backoff = options.minBackoff().toNanos();
+        while (true) {
+            long t0 = System.nanoTime();
+            try {
+                if (sql == null) {
+                    sql = reconnect();
+                }
+                sql.write(b.rows());
+                lastLatency = Duration.ofNanos(System.nanoTime() - t0);
+                batchesWritten.incrementAndGet();
+                rowsWritten.addAndGet(b.rows().size());
+                recovered();
+                return true;
+            } catch (SQLException | RuntimeException e) {
+                failed(e, b);
+                if (sql != null && !sql.rollback()) {
+                    closeSql();
+                }
+            }
+            if (abandon) {
+                return false;
+            }
+            try {
+                TimeUnit.NANOSECONDS.sleep(backoff);
+            } catch (InterruptedException e) {
+                if (abandon) {
+                    return false;
+                }
+            }
+            backoff = Math.min(backoff * 2, options.maxBackoff().toNanos());
+        }
+    }
+
+    private BatchSql reconnect() throws SQLException {
+        Connection c = Sqlite.openWriter(file, options.busyTimeout());
+        try {
+            // The file may have been replaced underneath us; give the new one the schema.
+            Schema.migrate(c, file);
+            return new BatchSql(c);
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private void failed(Exception e, Batch b) {
+        String msg = Sqlite.describe(e);
+        long now = System.nanoTime();
+        failedAttempts.incrementAndGet();
+        if (consecutiveFailures == 0) {
+            streakStartNanos = now;
+        }
+        consecutiveFailures++;
+        lastError = msg;
+        lastErrorAt = Instant.now();
+        if (consecutiveFailures == 1 || !msg.equals(lastLogged) || now - lastLoggedNanos > REMINDER.toNanos()) {
+            lastLogged = msg;
+            lastLoggedNanos = now;
+            LOG.log(System.Logger.Level.ERROR, String.format("cannot store a batch of %d rows in %s: %s."
+                    + " It is kept in memory with %d batches in all waiting, and retried (failed %d times so far)",
+                    b.rows().size(), file, msg, pendingBatches.get(), consecutiveFailures));
+            LOG.log(System.Logger.Level.DEBUG, "store failure detail", e);
+        }
+    }
+
+    private void recovered() {
+        if (consecutiveFailures > 0) {
+            LOG.log(System.Logger.Level.INFO, String.format("storing in %s again after %d failed attempts over %d s;"
+                    + " %d batches still waiting", file, consecutiveFailures,
+                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - streakStartNanos), pendingBatches.get() - 1));
+            consecutiveFailures = 0;
+        }
+    }
+
+    private void closeSql() {
+        if (sql != null) {
+            try {
+                sql.close();
+            } catch (SQLException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing " + file + ": " + Sqlite.describe(e));
+            }
+            sql = null;
+        }
+    }
+
+    private static void validate(List<FlowRow> batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            FlowRow r = batch.get(i);
+            String problem = r == null ? "is null"
+                    : r.time() == null ? "has no time (window start)"
+                    : r.id() == null ? "has no identity"
+                    : r.sent() < 0 || r.recv() < 0 || r.conns() < 0 ? "has a negative counter"
+                    : null;
+            if (problem != null) {
+                throw new IllegalArgumentException("batch not taken: row " + i + " of " + batch.size() + " "
+                        + problem + ": " + r);
+            }
+        }
+    }
+}

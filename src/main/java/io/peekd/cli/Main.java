@@ -21,11 +21,23 @@ public final class Main {
         return commandLine().execute(args);
     }
 
+    /** Runs a command line with its output sent to the given writers (tests, embedding). */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        int rc = cl.execute(args);
+        out.flush();
+        err.flush();
+        return rc;
+    }
+
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("peekd: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
-            return 1;
+            // A bad config is the user's to fix: exit 2, as for bad usage.
+            return ex instanceof ConfigOption.Invalid ? 2 : 1;
         });
         return cl;
     }

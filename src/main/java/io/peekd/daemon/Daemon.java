@@ -43,12 +43,13 @@ public final class Daemon implements AutoCloseable {
     private volatile boolean running = true;
     private boolean closed;
     private long rowsIgnored;
+    private final java.util.ArrayDeque<List<FlowRow>> backlog = new java.util.ArrayDeque<>();
 
     private Daemon(DaemonSettings s, KernelProbe.Result probe) throws IOException {
         this.settings = s;
         for (Path d : List.of(s.dataDir(), s.runDir(), s.logDir())) Files.createDirectories(d);
         this.errors = new ErrorLog(s.errorLog());
-        this.procs = new ProcessTable();
+        this.procs = ProcessTable.withDefaults();
         this.procs.seedFromProc();
         this.store = s.dbEnabled() ? Store.open(s.db()) : null;
         this.windows = new WindowAggregator(s.window());
@@ -105,10 +106,22 @@ public final class Daemon implements AutoCloseable {
         writeMetrics(st);
     }
 
+    /**
+     * Hands closed windows to the writer. A batch the writer cannot take yet
+     * (queue full behind a failing disk) stays in the backlog, in order, and is
+     * offered again at the next drain: accounted bytes are never dropped.
+     */
     private void store(List<WindowAggregator.Window> closed) {
         for (WindowAggregator.Window w : closed) {
             List<FlowRow> rows = rows(w);
-            if (store != null && !rows.isEmpty()) store.writer().submit(rows);
+            if (store != null && !rows.isEmpty()) backlog.addLast(rows);
+        }
+        while (store != null && !backlog.isEmpty()) {
+            if (!store.writer().submit(backlog.peekFirst())) {
+                errors.error("database writer is behind; " + backlog.size() + " windows wait in memory");
+                return;
+            }
+            backlog.removeFirst();
         }
     }
 
@@ -193,7 +206,13 @@ public final class Daemon implements AutoCloseable {
         }
         capture.close();
         if (store != null) {
-            store.writer().flush();
+            try {
+                store.writer().flush(java.time.Duration.ofSeconds(3));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (!backlog.isEmpty())
+                errors.error("shutting down with " + backlog.size() + " windows the database did not take");
             store.close();
         }
         try {

@@ -1,5 +1,6 @@
 package io.peekd.daemon;
 
+import io.peekd.config.Config;
 import io.peekd.flow.IgnoreRules;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,6 +12,16 @@ public record DaemonSettings(
         int flowMapEntries, int ringBufferKib,
         boolean dbEnabled, IgnoreRules ignore,
         boolean logAddresses, boolean logPorts, boolean logCommands) {
+
+    public static DaemonSettings from(Config c) {
+        var log = c.log();
+        IgnoreRules ignore = new IgnoreRules(log.ignorePorts(), log.ignoreDomains(),
+                log.ignoreIps().stream().map(Object::toString).toList(), log.ignoreSha256());
+        return new DaemonSettings(c.paths().dataDir(), c.paths().runDir(), c.paths().logDir(),
+                c.database().writeLimit(), c.capture().drainInterval(), c.capture().flowMapEntries(),
+                c.capture().ringBufferKib(), c.database().enabled(), ignore,
+                c.database().logAddresses(), c.database().logPorts(), c.database().logCommands());
+    }
 
     public Path db() {
         return dataDir.resolve("peekd.db");

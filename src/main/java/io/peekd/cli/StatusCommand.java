@@ -1,0 +1,87 @@
+package io.peekd.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.peekd.config.Config;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = {"Show whether the daemon runs, since when, its hook set, the flows it tracks,",
+                "every kind of capture loss, and the database size. Exit code 3 when it is not running."})
+final class StatusCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOption config;
+
+    @Option(names = "--json", description = "Print the daemon's full metrics snapshot as JSON.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        Config c = config.load();
+        PrintWriter out = spec.commandLine().getOut();
+        Path metrics = c.paths().metrics();
+        JsonNode m = null;
+        if (Files.isReadable(metrics)) {
+            m = new ObjectMapper().readTree(metrics.toFile());
+            long pid = m.path("pid").asLong(-1);
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) == Boolean.FALSE) m = null;
+        }
+        if (json) {
+            out.println(m == null ? "{\"running\":false}" : m.toPrettyString());
+            return m == null ? 3 : 0;
+        }
+        if (m == null) {
+            out.println("peekd is not running (no live metrics at " + metrics + ")");
+            printDb(out, c.paths().db());
+            return 3;
+        }
+        JsonNode cap = m.path("capture");
+        out.printf("peekd is running: pid %d, up %s%n", m.path("pid").asLong(),
+                human(Duration.ofSeconds(m.path("uptime_seconds").asLong())));
+        out.printf("hook set:     %s%n", m.path("hook_set").asText());
+        out.printf("flows:        %d tracked in the kernel, %d evicted%n", m.path("flows_tracked").asLong(),
+                m.path("flows_evicted").asLong());
+        out.printf("events:       %d ring records, %d execs, %d sends, %d receives%n", cap.path("ringEvents").asLong(),
+                cap.path("execs").asLong(), cap.path("sendCalls").asLong(), cap.path("recvCalls").asLong());
+        long losses = m.path("losses_total").asLong();
+        out.printf("losses:       %s%n", losses == 0 ? "none"
+                : losses + " (ring exec " + cap.path("ringDropExec").asLong() + ", ring flow " + cap.path("ringDropFlow").asLong()
+                + ", ring other " + cap.path("ringDropOther").asLong() + ", map full " + cap.path("mapFull").asLong()
+                + ", socket state " + cap.path("skStorageFail").asLong() + ", undecodable " + cap.path("ringUndecodable").asLong()
+                + ") - see " + c.paths().errorLog());
+        printDb(out, c.paths().db());
+        return 0;
+    }
+
+    private static void printDb(PrintWriter out, Path db) throws IOException {
+        if (!Files.exists(db)) {
+            out.printf("database:     %s (not created yet)%n", db);
+            return;
+        }
+        long size = Files.size(db);
+        Path wal = db.resolveSibling(db.getFileName() + "-wal");
+        if (Files.exists(wal)) size += Files.size(wal);
+        out.printf("database:     %s, %s%n", db, Units.bytes(size));
+    }
+
+    static String human(Duration d) {
+        long s = d.toSeconds();
+        if (s < 60) return s + "s";
+        if (s < 3600) return s / 60 + "m " + s % 60 + "s";
+        if (s < 86400) return s / 3600 + "h " + s % 3600 / 60 + "m";
+        return s / 86400 + "d " + s % 86400 / 3600 + "h";
+    }
+}

@@ -1,0 +1,121 @@
+package io.peekd.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.peekd.capture.Kernel;
+import io.peekd.cli.Main;
+import io.peekd.config.ConfigLoader;
+import io.peekd.daemon.Daemon;
+import io.peekd.daemon.DaemonSettings;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * A real daemon, in this JVM, with its own config, data, run and log dirs.
+ * Results are read back through the real CLI ({@code peekd query --json}).
+ */
+final class DaemonHarness implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    final Path dir;
+    final Path config;
+    private final Daemon daemon;
+
+    private DaemonHarness(Path dir, Path config, Daemon daemon) {
+        this.dir = dir;
+        this.config = config;
+        this.daemon = daemon;
+    }
+
+    static DaemonHarness start() throws Exception {
+        Kernel.require();
+        Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
+        Files.createDirectories(base);
+        Path dir = Files.createTempDirectory(base, "daemon-");
+        Path config = dir.resolve("config.toml");
+        Files.writeString(config, """
+                [paths]
+                data_dir = "%s/data"
+                run_dir = "%s/run"
+                log_dir = "%s/log"
+
+                [database]
+                write_limit_seconds = 1
+
+                [capture]
+                drain_interval_ms = 200
+
+                [log]
+                ignore_ports = []
+                ignore_domains = []
+                ignore_ips = []
+                """.formatted(dir, dir, dir));
+        Daemon d = Daemon.start(DaemonSettings.from(ConfigLoader.load(config)));
+        return new DaemonHarness(dir, config, d);
+    }
+
+    /** Runs a peekd command against this instance; returns stdout, fails on a non-zero exit. */
+    String cli(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        List<String> argv = new ArrayList<>(List.of(args));
+        argv.add(1, "--config");
+        argv.add(2, config.toString());
+        int rc = Main.run(new PrintWriter(out), new PrintWriter(err), argv.toArray(String[]::new));
+        if (rc != 0) throw new AssertionError("peekd " + argv + " exited " + rc + ": " + err);
+        return out.toString();
+    }
+
+    /** Rows of {@code peekd query --json --exe EXE}. */
+    List<JsonNode> rows(Path exe) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        JSON.readTree(cli("query", "--json", "--since", "1h", "--exe", exe.toString())).forEach(out::add);
+        return out;
+    }
+
+    /**
+     * Waits (bounded) until the stored rows of an executable satisfy the
+     * condition, and returns the last rows read either way: the caller asserts.
+     */
+    List<JsonNode> awaitRows(Path exe, Predicate<List<JsonNode>> done) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        List<JsonNode> rows = rows(exe);
+        while (!done.test(rows) && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            rows = rows(exe);
+        }
+        return rows;
+    }
+
+    /** Totals over rows: [sent, recv, conns]. */
+    static long[] totals(List<JsonNode> rows) {
+        long[] t = new long[3];
+        for (JsonNode r : rows) {
+            t[0] += r.get("sent").asLong();
+            t[1] += r.get("recv").asLong();
+            t[2] += r.get("conns").asLong();
+        }
+        return t;
+    }
+
+    /** Waits until an exe's stored totals reach the expected sent/recv, then returns them. */
+    long[] awaitTotals(Path exe, long sent, long recv) throws Exception {
+        return totals(awaitRows(exe, rows -> {
+            long[] t = totals(rows);
+            return t[0] >= sent && t[1] >= recv && !rows.isEmpty();
+        }));
+    }
+
+    Daemon daemon() {
+        return daemon;
+    }
+
+    @Override
+    public void close() {
+        daemon.close();
+    }
+}

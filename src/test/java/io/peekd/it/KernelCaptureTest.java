@@ -1,0 +1,249 @@
+package io.peekd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.peekd.testkit.NetNs;
+import io.peekd.testkit.Tgen;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * End to end: the real BPF programs, a real daemon, real traffic from tgen
+ * (each test its own executable), and exact byte counts read back with
+ * {@code peekd query --json}. Peers are on loopback or inside a network
+ * namespace this test creates.
+ */
+class KernelCaptureTest {
+    private static DaemonHarness peekd;
+    private static NetNs ns;
+    private static final AtomicInteger SEQ = new AtomicInteger();
+
+    @BeforeAll
+    static void start() throws Exception {
+        peekd = DaemonHarness.start();
+        ns = NetNs.create();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (ns != null) ns.close();
+        if (peekd != null) peekd.close();
+    }
+
+    private static Path exe(String what) {
+        return Tgen.copyAs("tg-" + what + "-" + SEQ.incrementAndGet());
+    }
+
+    /** Waits for the expected totals, lets one more window pass so an over-count would show, and returns the rows. */
+    private static List<JsonNode> settled(Path exe, long sent, long recv) throws Exception {
+        peekd.awaitTotals(exe, sent, recv);
+        Thread.sleep(1500);
+        return peekd.rows(exe);
+    }
+
+    private static void assertTotals(Path exe, long sent, long recv) throws Exception {
+        long[] t = DaemonHarness.totals(settled(exe, sent, recv));
+        assertThat(t[0]).as(exe.getFileName() + " sent").isEqualTo(sent);
+        assertThat(t[1]).as(exe.getFileName() + " recv").isEqualTo(recv);
+    }
+
+    private void tcpPair(String listen, String clientMode, String serverMode, long bytes, String via) throws Exception {
+        Path srv = exe("srv"), cli = exe("cli");
+        try (Tgen.Running server = Tgen.start(srv, serverMode, "--listen", listen + ":0", "--bytes", Long.toString(bytes))) {
+            int port = server.port();
+            String to = (listen.contains(":") ? "[" + listen + "]" : listen) + ":" + port;
+            Tgen.Result c = Tgen.run(cli, clientMode, "--to", to, "--bytes", Long.toString(bytes), "--via", via);
+            Tgen.Result s = server.await();
+            assertTotals(cli, c.sent(), c.recv());
+            assertTotals(srv, s.sent(), s.recv());
+        }
+    }
+
+    @Test
+    void tcpUploadIpv4() throws Exception {
+        tcpPair("127.0.0.1", "tcp-send", "tcp-sink", 3_000_017, "write");
+    }
+
+    @Test
+    void tcpDownloadIpv6() throws Exception {
+        tcpPair("::1", "tcp-recv", "tcp-source", 2_500_003, "write");
+    }
+
+    @Test
+    void tcpDuplexIpv4() throws Exception {
+        tcpPair("127.0.0.1", "tcp-duplex", "tcp-echo", 1_048_583, "write");
+    }
+
+    @Test
+    void ioUringBothDirections() throws Exception {
+        tcpPair("127.0.0.1", "tcp-send", "tcp-sink", 777_777, "uring");
+        tcpPair("127.0.0.1", "tcp-recv", "tcp-source", 666_667, "uring");
+    }
+
+    @Test
+    void sendfileUpload() throws Exception {
+        tcpPair("127.0.0.1", "tcp-send", "tcp-sink", 4_194_319, "sendfile");
+    }
+
+    @Test
+    void spliceBothDirections() throws Exception {
+        tcpPair("127.0.0.1", "tcp-send", "tcp-sink", 2_097_169, "splice");
+        tcpPair("::1", "tcp-recv", "tcp-source", 16 * 1024 * 1024, "splice");
+    }
+
+    @Test
+    void tcpToNamespacePeerIpv4AndIpv6() throws Exception {
+        for (String peer : List.of(ns.peerV4().getHostAddress(), ns.peerV6().getHostAddress())) {
+            Path srv = exe("nssrv"), cli = exe("nscli");
+            try (Tgen.Running server = Tgen.start(ns, srv, "tcp-echo", "--listen", (peer.contains(":") ? "[" + peer + "]" : peer) + ":0")) {
+                int port = server.port();
+                String to = (peer.contains(":") ? "[" + peer + "]" : peer) + ":" + port;
+                Tgen.Result c = Tgen.run(cli, "tcp-duplex", "--to", to, "--bytes", "524309", "--dev", ns.hostIf());
+                server.await();
+                List<JsonNode> rows = settled(cli, c.sent(), c.recv());
+                long[] t = DaemonHarness.totals(rows);
+                assertThat(t[0]).isEqualTo(c.sent());
+                assertThat(t[1]).isEqualTo(c.recv());
+                assertThat(rows).allSatisfy(r -> {
+                    assertThat(r.get("raddr").asText()).isEqualTo(peer);
+                    assertThat(r.get("rport").asInt()).isEqualTo(port);
+                    assertThat(r.get("proto").asText()).isEqualTo("tcp");
+                    assertThat(r.get("family").asInt()).isEqualTo(peer.contains(":") ? 6 : 4);
+                });
+            }
+        }
+    }
+
+    @Test
+    void zeroByteConnectIsRecorded() throws Exception {
+        Path srv = exe("zsrv"), cli = exe("zcli");
+        try (Tgen.Running server = Tgen.start(srv, "tcp-sink", "--listen", "127.0.0.1:0", "--bytes", "0")) {
+            int port = server.port();
+            Tgen.Result c = Tgen.run(cli, "tcp-connect", "--to", "127.0.0.1:" + port);
+            server.await();
+            List<JsonNode> rows = peekd.awaitRows(cli, r -> DaemonHarness.totals(r)[2] >= 1);
+            Thread.sleep(1500);
+            rows = peekd.rows(cli);
+            long[] t = DaemonHarness.totals(rows);
+            assertThat(t).containsExactly(0, 0, 1);
+            assertThat(rows.getFirst().get("rport").asInt()).isEqualTo(port);
+            assertThat(c.sent()).isZero();
+        }
+    }
+
+    @Test
+    void udpUnconnectedToSeveralDestinationsKeepsEachAddress() throws Exception {
+        Path e1 = exe("echo1"), e2 = exe("echo2"), cli = exe("udpcli");
+        try (Tgen.Running a = Tgen.start(e1, "udp-echo", "--listen", "127.0.0.1:0", "--count", "5");
+             Tgen.Running b = Tgen.start(e2, "udp-echo", "--listen", "[::1]:0", "--count", "5")) {
+            int pa = a.port(), pb = b.port();
+            Tgen.Result c = Tgen.run(cli, "udp", "--to", "127.0.0.1:" + pa, "--to", "[::1]:" + pb, "--count", "5", "--size", "333");
+            a.await();
+            b.await();
+            List<JsonNode> rows = settled(cli, c.sent(), c.recv());
+            for (Tgen.Peer p : c.peers()) {
+                long sent = rows.stream().filter(r -> r.get("raddr").asText().equals(p.addr()) && r.get("rport").asInt() == p.port())
+                        .mapToLong(r -> r.get("sent").asLong()).sum();
+                long recv = rows.stream().filter(r -> r.get("raddr").asText().equals(p.addr()) && r.get("rport").asInt() == p.port())
+                        .mapToLong(r -> r.get("recv").asLong()).sum();
+                assertThat(sent).as("sent to " + p).isEqualTo(p.sent());
+                assertThat(recv).as("received from " + p).isEqualTo(p.recv());
+            }
+            assertTotals(e1, 5 * 333, 5 * 333);
+        }
+    }
+
+    @Test
+    void udpConnectedAndMmsg() throws Exception {
+        Path srv = exe("usrv"), cli = exe("ucli"), mm = exe("mmsg");
+        try (Tgen.Running s = Tgen.start(srv, "udp-echo", "--listen", "127.0.0.1:0", "--count", "20")) {
+            int port = s.port();
+            Tgen.Result c = Tgen.run(cli, "udp", "--connect", "--to", "127.0.0.1:" + port, "--count", "10", "--size", "100");
+            Tgen.Result m = Tgen.run(mm, "udp", "--to", "127.0.0.1:" + port, "--count", "10", "--size", "200", "--via", "mmsg");
+            s.await();
+            assertTotals(cli, c.sent(), c.recv());
+            assertTotals(mm, m.sent(), m.recv());
+            assertThat(m.sent()).isEqualTo(2000);
+        }
+    }
+
+    @Test
+    void icmpEcho() throws Exception {
+        Path cli = exe("ping");
+        Tgen.Result c = Tgen.run(cli, "icmp", "--to", "127.0.0.1", "--count", "4", "--size", "56");
+        assertTotals(cli, c.sent(), c.recv());
+        assertThat(c.sent()).isPositive();
+    }
+
+    @Test
+    void rawIpAndPacketSockets() throws Exception {
+        Path rr = exe("rawrecv"), rs = exe("rawsend");
+        try (Tgen.Running r = Tgen.start(rr, "raw-recv", "--listen", "127.0.0.1", "--count", "3")) {
+            r.port();
+            Tgen.Result s = Tgen.run(rs, "raw-send", "--to", "127.0.0.1", "--count", "3", "--size", "120");
+            Tgen.Result got = r.await();
+            assertTotals(rs, s.sent(), s.recv());
+            assertTotals(rr, got.sent(), got.recv());
+        }
+        Path pr = exe("pktrecv"), ps = exe("pktsend");
+        try (Tgen.Running r = Tgen.start(pr, "packet-recv", "--dev", "lo", "--count", "3")) {
+            r.port();
+            Tgen.Result s = Tgen.run(ps, "packet-send", "--dev", "lo", "--count", "3", "--size", "90");
+            Tgen.Result got = r.await();
+            assertTotals(ps, s.sent(), s.recv());
+            assertTotals(pr, got.sent(), got.recv());
+        }
+    }
+
+    @Test
+    void shortLivedProcessKeepsItsIdentity() throws Exception {
+        Path srv = exe("ssrv"), cli = exe("short");
+        try (Tgen.Running server = Tgen.start(srv, "tcp-sink", "--listen", "127.0.0.1:0", "--bytes", "100")) {
+            int port = server.port();
+            Tgen.Result c = Tgen.run(cli, "tcp-send", "--to", "127.0.0.1:" + port, "--bytes", "100");
+            server.await();
+            List<JsonNode> rows = settled(cli, 100, 0);
+            assertThat(DaemonHarness.totals(rows)[0]).isEqualTo(100);
+            assertThat(rows).allSatisfy(r -> {
+                assertThat(r.get("exe").asText()).isEqualTo(cli.toString());
+                assertThat(r.get("pid").asInt()).isEqualTo(c.pid());
+                assertThat(r.get("name").asText()).isEqualTo(cli.getFileName().toString().substring(0, Math.min(15, cli.getFileName().toString().length())));
+            });
+        }
+    }
+
+    @Test
+    void forkedChildGetsTheBytesAndNamesItsParent() throws Exception {
+        Path srv = exe("fsrv"), cli = exe("forker");
+        try (Tgen.Running server = Tgen.start(srv, "tcp-sink", "--listen", "127.0.0.1:0", "--bytes", "54321")) {
+            int port = server.port();
+            Tgen.Result c = Tgen.run(cli, "tcp-send", "--to", "127.0.0.1:" + port, "--bytes", "54321", "--fork");
+            server.await();
+            List<JsonNode> rows = settled(cli, 54321, 0);
+            assertThat(DaemonHarness.totals(rows)[0]).isEqualTo(54321);
+            assertThat(rows).allSatisfy(r -> {
+                assertThat(r.get("pid").asInt()).as("the child moved the bytes").isEqualTo(c.pid());
+                assertThat(r.get("pexe").asText()).isEqualTo(cli.toString());
+            });
+        }
+    }
+
+    @Test
+    void processInItsOwnPidAndMountNamespace() throws Exception {
+        Path srv = exe("nssink"), cli = exe("contained");
+        try (Tgen.Running server = Tgen.start(srv, "tcp-sink", "--listen", "127.0.0.1:0", "--bytes", "8191")) {
+            int port = server.port();
+            Tgen.Result c = Tgen.run(Tgen.NEW_PID_NS, cli, "tcp-send", "--to", "127.0.0.1:" + port, "--bytes", "8191");
+            server.await();
+            List<JsonNode> rows = settled(cli, 8191, 0);
+            assertThat(DaemonHarness.totals(rows)[0]).isEqualTo(8191);
+            assertThat(rows).allSatisfy(r -> assertThat(r.get("exe").asText()).isEqualTo(cli.toString()));
+            assertThat(c.pid()).as("tgen saw itself as pid 1 of its namespace").isEqualTo(1);
+        }
+    }
+}

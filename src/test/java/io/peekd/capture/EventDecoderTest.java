@@ -1,0 +1,114 @@
+package io.peekd.capture;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Decoding of records laid out exactly as the C structs are (offsets come from the Java layouts the BTF check guards). */
+class EventDecoderTest {
+
+    private static void put(MemorySegment s, long off, String text) {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        MemorySegment.copy(b, 0, s, JAVA_BYTE, off, b.length);
+    }
+
+    @Test
+    void execRecordRebuildsPathLeafFirstAndArgv() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.EXEC);
+            s.set(JAVA_INT, 0, EventDecoder.EV_EXEC);
+            s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "tgid"), 4242);
+            s.set(JAVA_LONG, Layouts.offset(Layouts.EXEC, "start_ns"), 123_000_000_000L);
+            String path = "curl\0bin\0usr\0";
+            put(s, Layouts.offset(Layouts.EXEC, "path"), path);
+            s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "path_len"), (short) path.length());
+            String args = "curl\0-s\0https://example.org/a b\0";
+            put(s, Layouts.offset(Layouts.EXEC, "args"), args);
+            s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "args_len"), args.length());
+            put(s, Layouts.offset(Layouts.EXEC, "comm"), "curl");
+            KernelEvent e = EventDecoder.decode(s);
+            assertThat(e).isInstanceOf(KernelEvent.Exec.class);
+            KernelEvent.Exec x = (KernelEvent.Exec) e;
+            assertThat(x.exePath()).isEqualTo("/usr/bin/curl");
+            assertThat(x.args()).isEqualTo("curl -s https://example.org/a b");
+            assertThat(x.tgid()).isEqualTo(4242);
+            assertThat(x.startNs()).isEqualTo(123_000_000_000L);
+            assertThat(x.comm()).isEqualTo("curl");
+        }
+    }
+
+    @Test
+    void truncatedPathIsNotPassedOffAsReal() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.EXEC);
+            s.set(JAVA_INT, 0, EventDecoder.EV_EXEC);
+            put(s, Layouts.offset(Layouts.EXEC, "path"), "x\0deep\0");
+            s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "path_len"), (short) 7);
+            s.set(JAVA_BYTE, Layouts.offset(Layouts.EXEC, "path_truncated"), (byte) 1);
+            KernelEvent.Exec x = (KernelEvent.Exec) EventDecoder.decode(s);
+            assertThat(x.exePath()).isNull();
+            assertThat(x.pathTruncated()).isTrue();
+        }
+    }
+
+    @Test
+    void lyingLengthsAreClamped() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.EXEC);
+            s.set(JAVA_INT, 0, EventDecoder.EV_EXEC);
+            s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "path_len"), (short) -1);
+            s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "args_len"), Integer.MAX_VALUE);
+            s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "filename_len"), -5);
+            assertThat(EventDecoder.decode(s)).isInstanceOf(KernelEvent.Exec.class);
+        }
+    }
+
+    @Test
+    void shortOrUnknownRecordsAreRejectedNotThrown() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment tiny = a.allocate(8);
+            assertThat(EventDecoder.decode(tiny)).isNull();
+            MemorySegment unknown = a.allocate(64);
+            unknown.set(JAVA_INT, 0, 99);
+            assertThat(EventDecoder.decode(unknown)).isNull();
+            MemorySegment shortExec = a.allocate(64);
+            shortExec.set(JAVA_INT, 0, EventDecoder.EV_EXEC);
+            assertThat(EventDecoder.decode(shortExec)).isNull();
+        }
+    }
+
+    @Test
+    void flowKeyRoundTripsThroughTheKernelLayout() {
+        byte[] l = new byte[16], r = new byte[16];
+        l[0] = 127; l[3] = 1;
+        r[0] = 10; r[1] = (byte) 231; r[3] = 2;
+        FlowKey k = new FlowKey(77, 1000, 5_000_000_000L, 987654321L, 0x800003L, FlowKey.AF_INET, 6, 1, 40000, 443, l, r);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.FLOW_KEY);
+            EventDecoder.encode(k, s);
+            FlowKey back = EventDecoder.key(s);
+            assertThat(back).isEqualTo(k);
+            assertThat(back.remoteAddress()).isEqualTo("10.231.0.2");
+            assertThat(back.protoName()).isEqualTo("tcp");
+            assertThat(back.ipVersion()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void protocolNames() {
+        byte[] z = new byte[16];
+        assertThat(new FlowKey(1, 0, 0, 0, 0, FlowKey.AF_INET6, 17, 2, 0, 0, z, z).protoName()).isEqualTo("udp");
+        assertThat(new FlowKey(1, 0, 0, 0, 0, FlowKey.AF_INET, 1, 2, 0, 0, z, z).protoName()).isEqualTo("icmp");
+        assertThat(new FlowKey(1, 0, 0, 0, 0, FlowKey.AF_INET6, 58, 2, 0, 0, z, z).protoName()).isEqualTo("icmp6");
+        assertThat(new FlowKey(1, 0, 0, 0, 0, FlowKey.AF_INET, 253, 3, 0, 0, z, z).protoName()).isEqualTo("raw");
+        assertThat(new FlowKey(1, 0, 0, 0, 0, FlowKey.AF_PACKET, 0x88b5, 3, 0, 0, z, z).protoName()).isEqualTo("packet");
+        assertThat(new FlowKey(1, 0, 0, 0, 0, FlowKey.AF_PACKET, 0x88b5, 3, 0, 0, z, z).ipVersion()).isZero();
+    }
+}

@@ -502,10 +502,11 @@ static __always_inline void exe_path(struct peekd_exec_event *e, struct file *f)
 			e->path_truncated = 0;
 			break;
 		}
+		/* off <= 256 and reads of at most 255 bytes keep every write inside path[512]. */
 		if (off > PEEKD_PATH_LEN - 256)
 			break;
 		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
-		long n = bpf_probe_read_kernel_str(e->path + (off & (PEEKD_PATH_LEN - 256)), 255, name);
+		long n = bpf_probe_read_kernel_str(e->path + off, 255, name);
 		if (n <= 0)
 			break;
 		off += n;

@@ -2,6 +2,7 @@ package io.peekd.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.peekd.config.ConfigException.Kind;
 import io.peekd.config.ConfigException.Problem;
@@ -174,12 +175,12 @@ class ConfigErrorsTest {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file));
 
         assertThat(e.problems()).extracting(Problem::key, Problem::line, Problem::kind).containsExactly(
-                org.assertj.core.groups.Tuple.tuple("web.port", 2, Kind.OUT_OF_RANGE),
-                org.assertj.core.groups.Tuple.tuple("web.bnd", 3, Kind.UNKNOWN_KEY),
+                tuple("web.port", 2, Kind.OUT_OF_RANGE),
+                tuple("web.bnd", 3, Kind.UNKNOWN_KEY),
                 // An element's line is its key's: tomlj's positions for elements are not exact.
-                org.assertj.core.groups.Tuple.tuple("log.ignore_ips[1]", 6, Kind.BAD_VALUE),
-                org.assertj.core.groups.Tuple.tuple("log.level", 10, Kind.BAD_VALUE),
-                org.assertj.core.groups.Tuple.tuple("metrix", 12, Kind.UNKNOWN_SECTION));
+                tuple("log.ignore_ips[1]", 6, Kind.BAD_VALUE),
+                tuple("log.level", 10, Kind.BAD_VALUE),
+                tuple("metrix", 12, Kind.UNKNOWN_SECTION));
         assertThat(e.getMessage().lines()).hasSize(5);
         assertThat(e.problems().get(1).detail()).endsWith("did you mean bind?");
         assertThat(e.problems().get(4).detail()).endsWith("did you mean [metrics]?");

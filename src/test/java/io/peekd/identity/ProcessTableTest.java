@@ -368,6 +368,7 @@ class ProcessTableTest {
         var rel = new KernelEvent.Exec(1, 2, 3, 4, 5, 0, 0, 0, 9, "c", "/usr/bin/c", false, "./c", "", 0);
         assertThat(ProcessTable.execPath(rel)).isEqualTo("/usr/bin/c");
         assertThat(ProcessTable.argv("a\0\0b\0")).containsExactly("a", "", "b");
+        assertThat(ProcessTable.argv("a\0b\0\0\0\0")).containsExactly("a", "b");
         assertThat(ProcessTable.argv("already joined")).containsExactly("already joined");
         assertThat(ProcessTable.argv("")).isNull();
     }

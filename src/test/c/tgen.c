@@ -452,21 +452,24 @@ static void send_stream(int fd, long long n)
     }
 }
 
-/* Receives until EOF; returns the bytes received on this socket. */
-static long long recv_stream(int fd)
+/*
+ * Receives until EOF; returns the bytes received on this socket.
+ * via is "write" when only waiting for the peer's close after an upload.
+ */
+static long long recv_stream(int fd, const char *via)
 {
     long long total = 0;
     int file = -1, pipefd[2] = {-1, -1};
-    if (!strcmp(o.via, "splice")) {
+    if (!strcmp(via, "splice")) {
         file = open_sink_file();
         if (pipe(pipefd))
             die("pipe");
     }
     for (;;) {
         long r;
-        if (!strcmp(o.via, "uring")) {
+        if (!strcmp(via, "uring")) {
             r = uring_io(fd, 0, buf, CHUNK);
-        } else if (!strcmp(o.via, "splice")) {
+        } else if (!strcmp(via, "splice")) {
             r = chk(splice(fd, NULL, pipefd[1], NULL, CHUNK, SPLICE_F_MOVE), "splice socket->pipe");
             for (long left = r; left > 0;) {
                 long m = chk(splice(pipefd[0], NULL, file, NULL, left, SPLICE_F_MOVE), "splice pipe->file");
@@ -564,9 +567,9 @@ static void tcp_client(void)
         send_stream(fd, o.bytes < 0 ? 0 : o.bytes);
         if (shutdown(fd, SHUT_WR))
             die("shutdown");
-        recv_stream(fd); /* the sink closes only after reading everything */
+        recv_stream(fd, "write"); /* the sink closes only after reading everything */
     } else if (!strcmp(o.mode, "tcp-recv")) {
-        expect_bytes(recv_stream(fd));
+        expect_bytes(recv_stream(fd, o.via));
     } else if (!strcmp(o.mode, "tcp-duplex")) {
         duplex_stream(fd);
         if (g.recv != g.sent)
@@ -594,12 +597,12 @@ static void tcp_server(void)
             ;
         g.conns++;
         if (!strcmp(o.mode, "tcp-sink")) {
-            expect_bytes(recv_stream(fd));
+            expect_bytes(recv_stream(fd, o.via));
         } else if (!strcmp(o.mode, "tcp-source")) {
             send_stream(fd, o.bytes < 0 ? 0 : o.bytes);
             if (shutdown(fd, SHUT_WR))
                 die("shutdown");
-            recv_stream(fd); /* closing before the client's EOF could turn into a reset */
+            recv_stream(fd, "write"); /* closing before the client's EOF could turn into a reset */
         } else { /* tcp-echo */
             for (;;) {
                 long r = chk(recv(fd, buf, CHUNK, 0), "recv");

@@ -111,7 +111,16 @@ static void die(const char *fmt, ...)
 }
 #define fail(...) (errno = 0, die(__VA_ARGS__))
 
-static void on_alarm(int sig) { (void)sig; expired = 1; }
+/*
+ * Re-armed every second: a signal that lands just before a blocking call
+ * (after chk() looked) would otherwise leave that call blocked for good.
+ */
+static void on_alarm(int sig)
+{
+    (void)sig;
+    expired = 1;
+    alarm(1);
+}
 
 /*
  * Checks a syscall result. Returns it when >= 0 and -1 after an interruption
@@ -1029,7 +1038,12 @@ static void parse_args(int argc, char **argv)
         else if (!strcmp(a, "--timeout")) o.timeout = num(v, a);
         else if (!strcmp(a, "--proto")) o.proto = num(v, a);
         else if (!strcmp(a, "--ethertype")) o.ethertype = num(v, a);
-        else if (!strcmp(a, "--token")) o.token = num(v, a);
+        else if (!strcmp(a, "--token")) {
+            long long t = num(v, a);
+            if (t > 0xffffffffLL)
+                fail("--token must fit in 32 bits");
+            o.token = t;
+        }
         else fail("unknown option %s (see tgen --help)", a);
     }
     static const char *vias[] = {"write", "uring", "sendfile", "splice", "mmsg"};
@@ -1085,9 +1099,9 @@ int main(int argc, char **argv)
     ns[n > 0 ? n : 0] = 0;
     jstr("exe", exe);
     jx(",\"pidns\":%lld", strchr(ns, '[') ? atoll(strchr(ns, '[') + 1) : 0LL);
-    if (g.payload)
-        jx(",\"payload\":%lld", g.payload);
-    if (!strcmp(o.via, "splice") && g.file_bytes)
+    if (!strncmp(o.mode, "raw-", 4) || !strncmp(o.mode, "packet-", 7))
+        jx(",\"payload\":%lld", g.payload); /* without IPv4 or Ethernet headers */
+    if (!strcmp(o.via, "splice"))
         jx(",\"file_bytes\":%lld", g.file_bytes);
     printf("{\"pid\":%d,\"ppid\":%d,\"mode\":\"%s\",\"via\":\"%s\",\"sent\":%lld,\"recv\":%lld,"
            "\"conns\":%ld,\"datagrams_sent\":%ld,\"datagrams_recv\":%ld%s}\n",

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -170,11 +171,13 @@ public final class NetNs implements AutoCloseable {
     }
 
     /**
-     * Starts a command inside the namespace. Its output is inherited unless the
-     * caller redirects; {@link #close()} kills it if it is still running.
+     * Starts a command inside the namespace with its output discarded (inheriting it
+     * would write into surefire's channel). {@link #close()} kills it if it still runs.
      */
     public Process start(String... argv) {
-        return start(new ProcessBuilder(inside(List.of(argv))));
+        return start(new ProcessBuilder(inside(List.of(argv))).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())));
     }
 
     /** Starts a prepared builder whose command already includes {@link #prefix()}. */

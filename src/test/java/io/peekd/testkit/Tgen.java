@@ -116,6 +116,14 @@ public final class Tgen {
         }
     }
 
+    /**
+     * A random value for {@code --token}. Raw and packet receivers drop every datagram
+     * without their token, so concurrent tests on one protocol or ethertype stay apart.
+     */
+    public static String token() {
+        return "0x" + HexFormat.of().toHexDigits(RANDOM.nextInt());
+    }
+
     /** Runs tgen to its end; throws if it fails, with its stderr. */
     public static Result run(Path exe, String... args) {
         return run(List.of(), exe, args);

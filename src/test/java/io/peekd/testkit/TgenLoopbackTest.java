@@ -177,7 +177,7 @@ class TgenLoopbackTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"127.0.0.1", "::1"})
-    void udpFireAndForgetToSink(String addr) {
+    void shortLivedSenderOfOneDatagram(String addr) {
         var r = pair(addr, List.of("udp-sink", "--count", "1"), List.of("udp", "--no-reply", "--size", "12"));
         assertThat(r[1].sent()).isEqualTo(12);
         assertThat(r[0].recv()).isEqualTo(12);
@@ -199,12 +199,13 @@ class TgenLoopbackTest {
     @ParameterizedTest
     @CsvSource({"127.0.0.1,127.44.0.9,20", "::1,::1,0"})
     void rawIpSendAndReceive(String src, String dst, int ipHeader) {
-        try (Tgen.Running rcv = Tgen.start(tgen, "raw-recv", "--listen", dst, "--count", "4", "--token", "0x51515151")) {
+        String token = Tgen.token(), other = Tgen.token();
+        try (Tgen.Running rcv = Tgen.start(tgen, "raw-recv", "--listen", dst, "--count", "4", "--token", token)) {
             assertThat(rcv.port()).isZero();
             // Same protocol, other token: the kernel filter must keep these out of the receiver.
-            Tgen.run(tgen, "raw-send", "--to", dst, "--src", src, "--count", "3", "--size", "90", "--token", "0x52525252");
+            Tgen.run(tgen, "raw-send", "--to", dst, "--src", src, "--count", "3", "--size", "90", "--token", other);
             Tgen.Result snd = Tgen.run(tgen, "raw-send", "--to", dst, "--src", src, "--count", "4", "--size", "90",
-                    "--token", "0x51515151");
+                    "--token", token);
             Tgen.Result r = rcv.await();
             assertThat(snd.sent()).isEqualTo(4 * 90);
             assertThat(r.get("payload")).isEqualTo(snd.sent());
@@ -215,10 +216,11 @@ class TgenLoopbackTest {
 
     @Test
     void packetSendAndReceiveOnLo() {
-        try (Tgen.Running rcv = Tgen.start(tgen, "packet-recv", "--dev", "lo", "--count", "6", "--token", "4242")) {
+        String token = Tgen.token(), other = Tgen.token();
+        try (Tgen.Running rcv = Tgen.start(tgen, "packet-recv", "--dev", "lo", "--count", "6", "--token", token)) {
             rcv.port();
-            Tgen.run(tgen, "packet-send", "--dev", "lo", "--count", "2", "--size", "60", "--token", "4343");
-            Tgen.Result snd = Tgen.run(tgen, "packet-send", "--dev", "lo", "--count", "6", "--size", "60", "--token", "4242");
+            Tgen.run(tgen, "packet-send", "--dev", "lo", "--count", "2", "--size", "60", "--token", other);
+            Tgen.Result snd = Tgen.run(tgen, "packet-send", "--dev", "lo", "--count", "6", "--size", "60", "--token", token);
             Tgen.Result r = rcv.await();
             assertThat(snd.sent()).isEqualTo(6 * (14 + 60)); // whole frames, Ethernet header included
             assertThat(r.recv()).isEqualTo(snd.sent());

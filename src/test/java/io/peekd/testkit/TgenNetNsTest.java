@@ -137,11 +137,12 @@ class TgenNetNsTest {
     @ParameterizedTest
     @CsvSource({"4,20", "6,0"})
     void rawIpAcrossTheVeth(int family, int ipHeader) {
+        String token = Tgen.token();
         try (Tgen.Running rcv = Tgen.start(ns, tgen, "raw-recv", "--listen", peer(family), "--count", "5",
-                "--proto", "253", "--dev", ns.peerIf())) {
+                "--proto", "253", "--dev", ns.peerIf(), "--token", token)) {
             rcv.port();
             Tgen.Result snd = Tgen.run(tgen, "raw-send", "--to", peer(family), "--src", host(family),
-                    "--dev", ns.hostIf(), "--count", "5", "--size", "200");
+                    "--dev", ns.hostIf(), "--count", "5", "--size", "200", "--token", token);
             Tgen.Result r = rcv.await();
             assertThat(snd.sent()).isEqualTo(5 * 200);
             assertThat(r.get("payload")).isEqualTo(snd.sent());
@@ -151,9 +152,11 @@ class TgenNetNsTest {
 
     @Test
     void packetAcrossTheVeth() {
-        try (Tgen.Running rcv = Tgen.start(ns, tgen, "packet-recv", "--dev", ns.peerIf(), "--count", "7")) {
+        String token = Tgen.token();
+        try (Tgen.Running rcv = Tgen.start(ns, tgen, "packet-recv", "--dev", ns.peerIf(), "--count", "7", "--token", token)) {
             rcv.port();
-            Tgen.Result snd = Tgen.run(tgen, "packet-send", "--dev", ns.hostIf(), "--count", "7", "--size", "300");
+            Tgen.Result snd = Tgen.run(tgen, "packet-send", "--dev", ns.hostIf(), "--count", "7", "--size", "300",
+                    "--token", token);
             Tgen.Result r = rcv.await();
             assertThat(snd.sent()).isEqualTo(7 * 314);
             assertThat(r.recv()).isEqualTo(snd.sent());

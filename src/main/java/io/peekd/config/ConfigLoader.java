@@ -118,11 +118,16 @@ public final class ConfigLoader {
 
     private static ConfigException syntax(Path file, String text, String message, JsonLocation where) {
         int line = where == null ? 0 : Math.max(where.getLineNr(), 0);
-        String detail = line > 0 ? KeyIndex.of(text).syntaxError(line) : null;
-        if (detail == null) {
-            detail = message;
+        int column = where == null ? 0 : Math.max(where.getColumnNr(), 0);
+        // Jackson decides that the file is broken. tomlj's account is used when it is no later, because
+        // Jackson sometimes points past the mistake (a duplicate key is reported on the next line).
+        KeyIndex.SyntaxError t = KeyIndex.of(text).firstError();
+        if (t != null && (line == 0 || t.line() <= line)) {
+            line = t.line();
+            column = t.column();
+            message = t.message();
         }
-        String at = where != null && where.getColumnNr() > 0 ? " at column " + where.getColumnNr() : "";
-        return new ConfigException(new Problem(Kind.SYNTAX, file, "", line, "invalid TOML" + at + ": " + detail));
+        String at = column > 0 ? " at column " + column : "";
+        return new ConfigException(new Problem(Kind.SYNTAX, file, "", line, "invalid TOML" + at + ": " + message));
     }
 }

@@ -8,6 +8,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -20,7 +21,7 @@ import java.util.regex.Pattern;
 record Conv<T>(String expected, Fn<T> fn) {
 
     /** Where a value sits, so that integers can be checked against the second reading. */
-    record Slot(java.util.List<String> path, int element, KeyIndex index) {
+    record Slot(List<String> path, int element, KeyIndex index) {
     }
 
     @FunctionalInterface

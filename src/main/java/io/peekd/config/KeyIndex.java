@@ -43,7 +43,22 @@ final class KeyIndex {
         }
         try {
             TomlPosition p = toml.inputPositionOf(path);
-            return p == null ? 0 : p.line();
+            if (p != null) {
+                return p.line();
+            }
+            // tomlj drops a key whose value it rejects (an integer beyond 64 bits, say) and reports an
+            // error there instead: take the first error after the nearest ancestor it does know.
+            int after = 0;
+            for (int n = path.size() - 1; n > 0 && after == 0; n--) {
+                TomlPosition q = toml.inputPositionOf(path.subList(0, n));
+                after = q == null ? 0 : q.line();
+            }
+            for (TomlParseError e : toml.errors()) {
+                if (e.position() != null && e.position().line() >= after) {
+                    return e.position().line();
+                }
+            }
+            return 0;
         } catch (RuntimeException e) {
             return 0;
         }
@@ -65,15 +80,20 @@ final class KeyIndex {
         }
     }
 
-    /** tomlj's description of a syntax error on {@code line}, which is often clearer than Jackson's, or null. */
-    String syntaxError(int line) {
+    /** A syntax error as tomlj sees it. */
+    record SyntaxError(int line, int column, String message) {
+    }
+
+    /** tomlj's first syntax error, or null. Its lines and wording are often better than Jackson's. */
+    SyntaxError firstError() {
         if (toml == null) {
             return null;
         }
         for (TomlParseError e : toml.errors()) {
-            if (e.position() != null && e.position().line() == line) {
+            if (e.position() != null) {
                 // tomlj appends " (line N, column M)"; the caller prints its own location.
-                return e.getMessage().replaceFirst("\\s*\\(line \\d+, column \\d+\\)$", "");
+                String m = e.getMessage().replaceFirst("\\s*\\(line \\d+, column \\d+\\)$", "");
+                return new SyntaxError(e.position().line(), e.position().column(), m);
             }
         }
         return null;

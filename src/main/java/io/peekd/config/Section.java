@@ -32,10 +32,6 @@ final class Section {
         return name;
     }
 
-    ObjectNode node() {
-        return node;
-    }
-
     /** Every key that this section reads, in the order read. */
     SequencedSet<String> known() {
         return known;

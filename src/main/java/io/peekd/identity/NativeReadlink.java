@@ -26,6 +26,7 @@ final class NativeReadlink {
     private NativeReadlink() {
     }
 
+    @SuppressWarnings("restricted") // the daemon runs with --enable-native-access
     private static MethodHandle lookup() {
         try {
             Linker linker = Linker.nativeLinker();

@@ -42,6 +42,7 @@ public final class ProcessTable {
     private final CgroupIds cgroupIds;
     private final InstantSource clock;
     private final Duration exitGrace;
+    private final int maxProcesses;
 
     private final Object lock = new Object();
     private final LinkedHashMap<Inst, Proc> procs;
@@ -56,6 +57,7 @@ public final class ProcessTable {
         this.cgroupIds = cgroupIds;
         this.clock = clock;
         this.exitGrace = exitGrace;
+        this.maxProcesses = maxProcesses;
         // Access order: when the bound is hit, the process nobody asked about for longest goes,
         // which also clears records whose exit event was lost.
         this.procs = new LinkedHashMap<>(1024, 0.75f, true) {
@@ -106,6 +108,13 @@ public final class ProcessTable {
                 exits.add(new Exited(i, now));
             }
             evictExpired(now);
+            // A fork storm can exit more processes within the grace period than the table holds;
+            // then the oldest exits go early rather than memory growing.
+            while (exits.size() > maxProcesses) {
+                Exited x = exits.poll();
+                Proc q = procs.get(x.inst());
+                if (q != null && x.at().equals(q.exitedAt)) procs.remove(x.inst());
+            }
         }
     }
 
@@ -277,8 +286,8 @@ public final class ProcessTable {
     private View view(Inst i) {
         synchronized (lock) {
             Proc p = procs.get(i);
-            return p == null ? new View(List.of(), -1, -1, null, null, null, 0) : new View(List.copyOf(p.gens), p.ppid, p.pticks, p.comm, p.flowComm,
-                    p.cgroup, p.cgroupId);
+            if (p == null) return new View(List.of(), -1, -1, null, null, null, 0);
+            return new View(List.copyOf(p.gens), p.ppid, p.pticks, p.comm, p.flowComm, p.cgroup, p.cgroupId);
         }
     }
 
@@ -292,12 +301,16 @@ public final class ProcessTable {
         return path == null || path.isEmpty() ? file : path;
     }
 
-    /** Exec args arrive NUL-separated; a decoder that already joined them gives one display string. */
+    /**
+     * Exec args arrive NUL-separated; a decoder that already joined them gives one
+     * display string. Trailing NULs (buffer padding) are dropped.
+     */
     static List<String> argv(String args) {
         if (args == null || args.isEmpty()) return null;
         if (args.indexOf('\0') < 0) return List.of(args);
-        List<String> out = new ArrayList<>(ProcFs.parseArgv(args.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        return List.copyOf(out);
+        int end = args.length();
+        while (end > 0 && args.charAt(end - 1) == '\0') end--;
+        return end == 0 ? List.of() : List.of(args.substring(0, end).split("\0", -1));
     }
 
     private static String first(String... candidates) {

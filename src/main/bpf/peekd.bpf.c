@@ -389,6 +389,12 @@ int BPF_PROG(on_state, struct sock *sk, int oldstate, int newstate)
 		set_owner(si, &k);
 		si->rcv_base = 1;
 		si->rcv_consumed = 0;
+		/* The flow entry itself is created later, in softirq, when the
+		 * handshake completes; only here do we see the process, so tell
+		 * userspace who it is now (comm, parent, cgroup). The source port
+		 * is not chosen yet; userspace uses this record for identity only. */
+		fill_sock(sk, &k);
+		emit_flow_event(&k);
 		return 0;
 	}
 	if (newstate == TCP_ESTABLISHED) {

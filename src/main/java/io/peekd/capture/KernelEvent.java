@@ -11,7 +11,10 @@ public sealed interface KernelEvent {
                 long exeDev, long exeIno, String comm, String exePath, boolean pathTruncated,
                 String filename, String args, long cgroupId) implements KernelEvent {}
 
-    /** First sight of a flow key: carries what the drain cannot see (comm, parent, cgroup). */
+    /**
+     * First sight of a flow key, or a connect() starting (then the source port is still 0):
+     * carries what the drain cannot see (comm, parent, cgroup), for identity.
+     */
     record NewFlow(long tsNs, FlowKey key, int tid, String comm, int ppid, long pstartNs,
                    long cgroupId) implements KernelEvent {}
 

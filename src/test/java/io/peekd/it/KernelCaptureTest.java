@@ -54,9 +54,10 @@ class KernelCaptureTest {
 
     private void tcpPair(String listen, String clientMode, String serverMode, long bytes, String via) throws Exception {
         Path srv = exe("srv"), cli = exe("cli");
-        try (Tgen.Running server = Tgen.start(srv, serverMode, "--listen", listen + ":0", "--bytes", Long.toString(bytes))) {
+        String host = listen.contains(":") ? "[" + listen + "]" : listen;
+        try (Tgen.Running server = Tgen.start(srv, serverMode, "--listen", host + ":0", "--bytes", Long.toString(bytes))) {
             int port = server.port();
-            String to = (listen.contains(":") ? "[" + listen + "]" : listen) + ":" + port;
+            String to = host + ":" + port;
             Tgen.Result c = Tgen.run(cli, clientMode, "--to", to, "--bytes", Long.toString(bytes), "--via", via);
             Tgen.Result s = server.await();
             assertTotals(cli, c.sent(), c.recv());
@@ -138,13 +139,17 @@ class KernelCaptureTest {
 
     @Test
     void udpUnconnectedToSeveralDestinationsKeepsEachAddress() throws Exception {
-        Path e1 = exe("echo1"), e2 = exe("echo2"), cli = exe("udpcli");
+        Path e1 = exe("echo1"), e2 = exe("echo2"), cli = exe("udpcli"), cli6 = exe("udpcli6");
         try (Tgen.Running a = Tgen.start(e1, "udp-echo", "--listen", "127.0.0.1:0", "--count", "5");
-             Tgen.Running b = Tgen.start(e2, "udp-echo", "--listen", "[::1]:0", "--count", "5")) {
+             Tgen.Running b = Tgen.start(e2, "udp-echo", "--listen", "127.0.0.2:0", "--count", "5");
+             Tgen.Running v6 = Tgen.start(exe("echo6"), "udp-echo", "--listen", "[::1]:0", "--count", "3")) {
             int pa = a.port(), pb = b.port();
-            Tgen.Result c = Tgen.run(cli, "udp", "--to", "127.0.0.1:" + pa, "--to", "[::1]:" + pb, "--count", "5", "--size", "333");
+            Tgen.Result c = Tgen.run(cli, "udp", "--to", "127.0.0.1:" + pa, "--to", "127.0.0.2:" + pb, "--count", "5", "--size", "333");
+            Tgen.Result c6 = Tgen.run(cli6, "udp", "--to", "[::1]:" + v6.port(), "--count", "3", "--size", "77");
             a.await();
             b.await();
+            v6.await();
+            assertTotals(cli6, c6.sent(), c6.recv());
             List<JsonNode> rows = settled(cli, c.sent(), c.recv());
             for (Tgen.Peer p : c.peers()) {
                 long sent = rows.stream().filter(r -> r.get("raddr").asText().equals(p.addr()) && r.get("rport").asInt() == p.port())
@@ -174,26 +179,28 @@ class KernelCaptureTest {
 
     @Test
     void icmpEcho() throws Exception {
+        // Inside the test namespace: ping sockets are allowed there, and the host's ping_group_range may forbid them.
         Path cli = exe("ping");
-        Tgen.Result c = Tgen.run(cli, "icmp", "--to", "127.0.0.1", "--count", "4", "--size", "56");
+        Tgen.Result c = Tgen.run(ns, cli, "icmp", "--to", "127.0.0.1", "--count", "4", "--size", "56");
         assertTotals(cli, c.sent(), c.recv());
         assertThat(c.sent()).isPositive();
     }
 
     @Test
     void rawIpAndPacketSockets() throws Exception {
+        String token = Tgen.token();
         Path rr = exe("rawrecv"), rs = exe("rawsend");
-        try (Tgen.Running r = Tgen.start(rr, "raw-recv", "--listen", "127.0.0.1", "--count", "3")) {
+        try (Tgen.Running r = Tgen.start(rr, "raw-recv", "--listen", "127.0.0.1", "--count", "3", "--token", token)) {
             r.port();
-            Tgen.Result s = Tgen.run(rs, "raw-send", "--to", "127.0.0.1", "--count", "3", "--size", "120");
+            Tgen.Result s = Tgen.run(rs, "raw-send", "--to", "127.0.0.1", "--count", "3", "--size", "120", "--token", token);
             Tgen.Result got = r.await();
             assertTotals(rs, s.sent(), s.recv());
             assertTotals(rr, got.sent(), got.recv());
         }
         Path pr = exe("pktrecv"), ps = exe("pktsend");
-        try (Tgen.Running r = Tgen.start(pr, "packet-recv", "--dev", "lo", "--count", "3")) {
+        try (Tgen.Running r = Tgen.start(pr, "packet-recv", "--dev", "lo", "--count", "3", "--token", token)) {
             r.port();
-            Tgen.Result s = Tgen.run(ps, "packet-send", "--dev", "lo", "--count", "3", "--size", "90");
+            Tgen.Result s = Tgen.run(ps, "packet-send", "--dev", "lo", "--count", "3", "--size", "90", "--token", token);
             Tgen.Result got = r.await();
             assertTotals(ps, s.sent(), s.recv());
             assertTotals(pr, got.sent(), got.recv());

@@ -81,6 +81,23 @@ public final class Capture implements AutoCloseable {
         }
     }
 
+    /**
+     * Loads the benchmark floor (same hooks, empty programs) and keeps it
+     * attached until the returned object is closed.
+     */
+    public static AutoCloseable attachFloor(KernelProbe.Result probe) {
+        BpfObject obj = BpfObject.open(embeddedObject("floor.bpf.o"));
+        try {
+            obj.load();
+            for (String p : TRACEPOINTS) obj.attach(p);
+            for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
+            return obj;
+        } catch (RuntimeException e) {
+            obj.close();
+            throw e;
+        }
+    }
+
     static byte[] embeddedObject(String name) {
         try (InputStream in = Capture.class.getResourceAsStream("/io/peekd/bpf/" + name)) {
             if (in == null) throw new BpfException("the jar has no BPF object " + name + " (was it built without clang?)");

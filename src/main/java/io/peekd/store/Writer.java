@@ -315,18 +315,20 @@ public final class Writer {
         if (consecutiveFailures == 1 || !msg.equals(lastLogged) || now - lastLoggedNanos > REMINDER.toNanos()) {
             lastLogged = msg;
             lastLoggedNanos = now;
-            LOG.log(System.Logger.Level.ERROR, String.format("cannot store a batch of %d rows in %s: %s."
-                    + " It is kept in memory with %d batches in all waiting, and retried (failed %d times so far)",
-                    b.rows().size(), file, msg, pendingBatches.get(), consecutiveFailures));
+            LOG.log(System.Logger.Level.ERROR, String.format("%s a batch of %d rows in %s: %s."
+                    + " Nothing is lost yet: it stays in memory and is retried with backoff"
+                    + " (attempt %d; %d batches, %d rows waiting)",
+                    consecutiveFailures == 1 ? "cannot store" : "still cannot store", b.rows().size(), file, msg,
+                    consecutiveFailures, pendingBatches.get(), pendingRows.get()));
             LOG.log(System.Logger.Level.DEBUG, "store failure detail", e);
         }
     }
 
     private void recovered() {
         if (consecutiveFailures > 0) {
-            LOG.log(System.Logger.Level.INFO, String.format("storing in %s again after %d failed attempts over %d s;"
-                    + " %d batches still waiting", file, consecutiveFailures,
-                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - streakStartNanos), pendingBatches.get() - 1));
+            LOG.log(System.Logger.Level.INFO, String.format("stored in %s again after %d failed attempts over %.1f s;"
+                    + " %d more batches waiting", file, consecutiveFailures,
+                    (System.nanoTime() - streakStartNanos) / 1e9, pendingBatches.get() - 1));
             consecutiveFailures = 0;
         }
     }

@@ -39,6 +39,8 @@ final class BatchSql implements AutoCloseable {
 
     private final Connection c;
     private final Caches caches;
+    private final PreparedStatement begin;
+    private final PreparedStatement commit;
     private final PreparedStatement findExe;
     private final PreparedStatement insertExe;
     private final PreparedStatement findIdent;
@@ -49,7 +51,11 @@ final class BatchSql implements AutoCloseable {
         this.c = c;
         // Per connection: after a reconnect the file may not be the one the ids came from.
         this.caches = new Caches();
-        c.setAutoCommit(false);
+        // Transactions are begun by hand: in JDBC's manual-commit mode sqlite-jdbc opens the next
+        // BEGIN IMMEDIATE right after each commit, and would hold the write lock between batches.
+        c.setAutoCommit(true);
+        begin = c.prepareStatement("BEGIN IMMEDIATE");
+        commit = c.prepareStatement("COMMIT");
         // Lookups compare the same coalesce() expressions as the unique indexes, so they use them.
         findExe = c.prepareStatement("SELECT id FROM exes WHERE coalesce(path, x'00') = coalesce(?, x'00')"
                 + " AND coalesce(sha256, x'00') = coalesce(?, x'00')");
@@ -71,6 +77,7 @@ final class BatchSql implements AutoCloseable {
     /** Writes the whole batch in one transaction, or nothing. */
     void write(List<FlowRow> rows) throws SQLException {
         boolean done = false;
+        begin.execute();
         try {
             for (FlowRow r : rows) {
                 Identity id = r.id();
@@ -97,24 +104,13 @@ final class BatchSql implements AutoCloseable {
                 upsertFlow.setLong(i, r.conns());
                 upsertFlow.executeUpdate();
             }
-            c.commit();
+            commit.execute();
             caches.commit();
             done = true;
         } finally {
             if (!done) {
                 caches.rollback();
             }
-        }
-    }
-
-    /** Undoes a failed batch. Returns false when the connection is no longer usable. */
-    boolean rollback() {
-        caches.rollback();
-        try {
-            c.rollback();
-            return true;
-        } catch (SQLException e) {
-            return false;
         }
     }
 
@@ -179,8 +175,10 @@ final class BatchSql implements AutoCloseable {
         }
     }
 
+    /** Closing rolls back an unfinished transaction; the ids it staged go with it. */
     @Override
     public void close() throws SQLException {
+        caches.rollback();
         c.close();
     }
 }

@@ -272,9 +272,10 @@ public final class Writer {
                 return true;
             } catch (SQLException | RuntimeException e) {
                 failed(e, b);
-                if (sql != null && !sql.rollback()) {
-                    closeSql();
-                }
+                // Start the retry from a fresh connection: after SQLITE_FULL the driver's prepared
+                // statements were seen stuck ("statement is not executing") on every later attempt.
+                // Closing also rolls back whatever the failed transaction left.
+                closeSql();
             }
             if (abandon) {
                 return false;

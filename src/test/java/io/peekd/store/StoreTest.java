@@ -183,13 +183,18 @@ class StoreTest {
     }
 
     @Test
-    void secondWriterOnTheSameFileIsRefused() {
+    void secondWriterOnTheSameFileIsRefusedInThisProcessAndInAnother() throws Exception {
         try (Store s = Store.open(db())) {
-            assertThatThrownBy(() -> Store.open(db())).isInstanceOf(StoreException.class)
+            assertThatThrownBy(() -> Store.open(s.file())).isInstanceOf(StoreException.class)
                     .hasMessageContaining("already open for writing");
+            OtherProcess.Result other = OtherProcess.openStore(db());
+            assertThat(other.exit()).isEqualTo(3);
+            assertThat(other.output()).contains("already open for writing by another peekd");
         }
-        // Released on close.
+        // Released on close, for this process and the other one.
         Store.open(db()).close();
+        OtherProcess.Result other = OtherProcess.openStore(db());
+        assertThat(other.exit()).as(other.output()).isZero();
     }
 
     @Test

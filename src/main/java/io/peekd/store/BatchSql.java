@@ -4,7 +4,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
+import java.time.Instant;
 import java.util.List;
 
 import io.peekd.flow.FlowRow;
@@ -34,6 +36,11 @@ final class BatchSql implements AutoCloseable {
         void rollback() {
             exes.rollback();
             idents.rollback();
+        }
+
+        void clear() {
+            exes.clear();
+            idents.clear();
         }
     }
 
@@ -112,6 +119,28 @@ final class BatchSql implements AutoCloseable {
                 caches.rollback();
             }
         }
+    }
+
+    /**
+     * Deletes windows older than {@code cutoff}, then identities and executables that no row
+     * refers to any more. Returns the number of flow rows deleted.
+     */
+    long prune(Instant cutoff) throws SQLException {
+        long deleted;
+        begin.execute();
+        try (PreparedStatement flows = c.prepareStatement("DELETE FROM flows WHERE time < ?");
+             Statement st = c.createStatement()) {
+            flows.setLong(1, cutoff.getEpochSecond() + (cutoff.getNano() > 0 ? 1 : 0));
+            deleted = flows.executeUpdate();
+            st.executeUpdate("DELETE FROM idents WHERE NOT EXISTS (SELECT 1 FROM flows WHERE ident_id = idents.id)");
+            st.executeUpdate("DELETE FROM exes WHERE NOT EXISTS (SELECT 1 FROM idents WHERE exe_id = exes.id)"
+                    + " AND NOT EXISTS (SELECT 1 FROM idents WHERE pexe_id = exes.id)");
+            commit.execute();
+        } finally {
+            // Cached ids may name rows that are gone now.
+            caches.clear();
+        }
+        return deleted;
     }
 
     private long exeId(String path, String sha256) throws SQLException {

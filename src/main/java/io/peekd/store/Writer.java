@@ -171,7 +171,11 @@ public final class Writer {
         }
     }
 
-    /** Waits until every batch submitted before this call is committed. */
+    /**
+     * Waits until every batch submitted before this call is committed, for as long as that
+     * takes: while the disk stays full, that is forever. Shutdown should use
+     * {@link Store#close()}, which waits a bounded time and then reports what is lost.
+     */
     public void flush() throws InterruptedException {
         flush(null);
     }

@@ -4,7 +4,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
+import java.time.Instant;
 import java.util.List;
 
 import io.peekd.flow.FlowRow;
@@ -35,10 +37,17 @@ final class BatchSql implements AutoCloseable {
             exes.rollback();
             idents.rollback();
         }
+
+        void clear() {
+            exes.clear();
+            idents.clear();
+        }
     }
 
     private final Connection c;
     private final Caches caches;
+    private final PreparedStatement begin;
+    private final PreparedStatement commit;
     private final PreparedStatement findExe;
     private final PreparedStatement insertExe;
     private final PreparedStatement findIdent;
@@ -49,7 +58,11 @@ final class BatchSql implements AutoCloseable {
         this.c = c;
         // Per connection: after a reconnect the file may not be the one the ids came from.
         this.caches = new Caches();
-        c.setAutoCommit(false);
+        // Transactions are begun by hand: in JDBC's manual-commit mode sqlite-jdbc opens the next
+        // BEGIN IMMEDIATE right after each commit, and would hold the write lock between batches.
+        c.setAutoCommit(true);
+        begin = c.prepareStatement("BEGIN IMMEDIATE");
+        commit = c.prepareStatement("COMMIT");
         // Lookups compare the same coalesce() expressions as the unique indexes, so they use them.
         findExe = c.prepareStatement("SELECT id FROM exes WHERE coalesce(path, x'00') = coalesce(?, x'00')"
                 + " AND coalesce(sha256, x'00') = coalesce(?, x'00')");
@@ -71,6 +84,7 @@ final class BatchSql implements AutoCloseable {
     /** Writes the whole batch in one transaction, or nothing. */
     void write(List<FlowRow> rows) throws SQLException {
         boolean done = false;
+        begin.execute();
         try {
             for (FlowRow r : rows) {
                 Identity id = r.id();
@@ -97,7 +111,7 @@ final class BatchSql implements AutoCloseable {
                 upsertFlow.setLong(i, r.conns());
                 upsertFlow.executeUpdate();
             }
-            c.commit();
+            commit.execute();
             caches.commit();
             done = true;
         } finally {
@@ -107,15 +121,26 @@ final class BatchSql implements AutoCloseable {
         }
     }
 
-    /** Undoes a failed batch. Returns false when the connection is no longer usable. */
-    boolean rollback() {
-        caches.rollback();
-        try {
-            c.rollback();
-            return true;
-        } catch (SQLException e) {
-            return false;
+    /**
+     * Deletes windows older than {@code cutoff}, then identities and executables that no row
+     * refers to any more. Returns the number of flow rows deleted.
+     */
+    long prune(Instant cutoff) throws SQLException {
+        long deleted;
+        begin.execute();
+        try (PreparedStatement flows = c.prepareStatement("DELETE FROM flows WHERE time < ?");
+             Statement st = c.createStatement()) {
+            flows.setLong(1, cutoff.getEpochSecond() + (cutoff.getNano() > 0 ? 1 : 0));
+            deleted = flows.executeUpdate();
+            st.executeUpdate("DELETE FROM idents WHERE NOT EXISTS (SELECT 1 FROM flows WHERE ident_id = idents.id)");
+            st.executeUpdate("DELETE FROM exes WHERE NOT EXISTS (SELECT 1 FROM idents WHERE exe_id = exes.id)"
+                    + " AND NOT EXISTS (SELECT 1 FROM idents WHERE pexe_id = exes.id)");
+            commit.execute();
+        } finally {
+            // Cached ids may name rows that are gone now.
+            caches.clear();
         }
+        return deleted;
     }
 
     private long exeId(String path, String sha256) throws SQLException {
@@ -179,8 +204,10 @@ final class BatchSql implements AutoCloseable {
         }
     }
 
+    /** Closing rolls back an unfinished transaction; the ids it staged go with it. */
     @Override
     public void close() throws SQLException {
+        caches.rollback();
         c.close();
     }
 }

@@ -42,7 +42,8 @@ final class IdCache<K> {
         staged.clear();
     }
 
-    int size() {
-        return committed.size();
+    void clear() {
+        committed.clear();
+        staged.clear();
     }
 }

@@ -14,6 +14,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
+
 import io.peekd.flow.FlowRow;
 import io.peekd.flow.Identity;
 
@@ -149,6 +152,29 @@ public final class Reader implements AutoCloseable {
         } catch (SQLException e) {
             throw failure("stats", e);
         }
+    }
+
+    /**
+     * SQLite's full consistency check ({@code PRAGMA integrity_check}), for
+     * {@code peekd check}. Returns {@code ["ok"]} for a sound file, otherwise the problems
+     * found. It reads the whole file, so it takes a while on a big history.
+     */
+    public synchronized List<String> integrityCheck() {
+        List<String> out = new ArrayList<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        } catch (SQLiteException e) {
+            // A damaged page can stop the check itself; that is its answer, not a failure to report it.
+            if (e.getResultCode() != null && (e.getResultCode().code & 0xff) == SQLiteErrorCode.SQLITE_CORRUPT.code) {
+                return List.of(Sqlite.describe(e));
+            }
+            throw failure("integrity check", e);
+        } catch (SQLException e) {
+            throw failure("integrity check", e);
+        }
+        return out;
     }
 
     @Override

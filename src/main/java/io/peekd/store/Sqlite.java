@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.Set;
 
 import org.sqlite.SQLiteConfig;
-import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
 
 /** Connection set-up shared by the writer and the readers. */
@@ -116,12 +115,10 @@ final class Sqlite {
         return c;
     }
 
-    /** One line for the operator: SQLite's code and message without the JDBC wrapping. */
+    /** One line for the operator. sqlite-jdbc's messages already start with the code, e.g. [SQLITE_FULL]. */
     static String describe(Throwable e) {
-        if (e instanceof SQLiteException se) {
-            SQLiteErrorCode code = se.getResultCode();
-            String msg = se.getMessage();
-            return code == null ? msg : code.name() + ": " + msg;
+        if (e instanceof SQLiteException se && se.getMessage() != null) {
+            return se.getMessage();
         }
         return e.getClass().getSimpleName() + ": " + e.getMessage();
     }

@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -35,6 +37,7 @@ public final class Store implements AutoCloseable {
      * through another channel.
      */
     private static final Set<Path> OPEN = new HashSet<>();
+    private static final Set<PosixFilePermission> OWNER_READ_WRITE = PosixFilePermissions.fromString("rw-------");
 
     /**
      * Tuning of the writer.
@@ -104,8 +107,14 @@ public final class Store implements AutoCloseable {
                 Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
                         PosixFilePermissions.fromString("rwx------")));
             }
+            if (!Files.exists(file)) {
+                // Command lines can hold secrets. SQLite gives -wal and -shm the mode of the main file.
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_READ_WRITE));
+            }
+        } catch (FileAlreadyExistsException e) {
+            // created meanwhile by someone else; the lock below decides who writes
         } catch (IOException e) {
-            throw new StoreException("cannot create data directory " + dir + ": " + e, e);
+            throw new StoreException("cannot create " + file + ": " + e, e);
         }
         Sqlite.prepareNativeTmpdir(dir);
         Path lockFile = dir.resolve(file.getFileName() + ".writer-lock");
@@ -118,7 +127,8 @@ public final class Store implements AutoCloseable {
         Connection c = null;
         try {
             try {
-                ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                ch = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                        PosixFilePermissions.asFileAttribute(OWNER_READ_WRITE));
             } catch (IOException e) {
                 throw new StoreException("cannot open lock file " + lockFile + ": " + e, e);
             }

@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongFunction;
 
 import io.peekd.flow.FlowRow;
 
@@ -29,12 +31,20 @@ public final class Writer {
     /** While a failure persists, repeat the error this often so that it is not lost in the log. */
     private static final Duration REMINDER = Duration.ofMinutes(10);
 
-    private record Batch(long seq, List<FlowRow> rows) {
+    /** Work for the writer thread, done strictly in submission order. */
+    private sealed interface Job {
+        long seq();
+    }
+
+    private record Batch(long seq, List<FlowRow> rows) implements Job {
+    }
+
+    private record Prune(long seq, Instant cutoff, CompletableFuture<Long> result) implements Job {
     }
 
     private final Path file;
     private final Store.Options options;
-    private final BlockingQueue<Batch> queue;
+    private final BlockingQueue<Job> queue;
     private final Thread thread;
     private final ReentrantLock submitLock = new ReentrantLock();
 
@@ -44,7 +54,7 @@ public final class Writer {
 
     private volatile boolean closed;
     private volatile boolean abandon;
-    private volatile Batch inFlight;
+    private volatile Job inFlight;
     private volatile Throwable died;
 
     private final AtomicLong batchesWritten = new AtomicLong();
@@ -93,32 +103,63 @@ public final class Writer {
             return true;
         }
         List<FlowRow> rows = List.copyOf(batch);
+        if (!enqueue(seq -> new Batch(seq, rows), rows.size())) {
+            LOG.log(System.Logger.Level.ERROR, String.format("store queue for %s is full (%d batches waiting,"
+                    + " last error: %s); batch of %d rows handed back to the caller",
+                    file, pendingBatches.get(), lastError, rows.size()));
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Deletes the rows of windows that started before {@code cutoff} (retention), then the
+     * identities and executables no remaining row refers to. It runs on the writer thread,
+     * after every batch submitted before it, so it never races a commit.
+     *
+     * @return the number of flow rows deleted; fails with {@link StoreException} when the
+     *         queue stayed full or the store closed first
+     * @throws IllegalStateException after the store was closed
+     */
+    public CompletableFuture<Long> prune(Instant cutoff) {
+        Objects.requireNonNull(cutoff, "cutoff");
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        if (!enqueue(seq -> new Prune(seq, cutoff, result), 0)) {
+            result.completeExceptionally(new StoreException("store queue for " + file + " is full; prune later"));
+        }
+        return result;
+    }
+
+    /** Queues a job in submission order. False when the queue stayed full for submitTimeout. */
+    private boolean enqueue(LongFunction<Job> job, int rows) {
         submitLock.lock();
         try {
             if (closed || died != null) {
                 throw new IllegalStateException("store " + file + (closed ? " is closed" : " writer has died: " + died)
-                        + "; batch of " + rows.size() + " rows not taken");
+                        + "; nothing more is taken");
             }
             long seq;
             synchronized (progress) {
                 seq = submittedSeq + 1;
             }
-            pendingBatches.incrementAndGet();
-            pendingRows.addAndGet(rows.size());
+            boolean batch = rows > 0;
+            if (batch) {
+                pendingBatches.incrementAndGet();
+                pendingRows.addAndGet(rows);
+            }
             boolean taken;
             try {
-                taken = queue.offer(new Batch(seq, rows), options.submitTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                taken = queue.offer(job.apply(seq), options.submitTimeout().toNanos(), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 taken = false;
             }
             if (!taken) {
-                pendingBatches.decrementAndGet();
-                pendingRows.addAndGet(-rows.size());
-                rejected.incrementAndGet();
-                LOG.log(System.Logger.Level.ERROR, String.format("store queue for %s is full (%d batches waiting,"
-                        + " last error: %s); batch of %d rows handed back to the caller",
-                        file, pendingBatches.get(), lastError, rows.size()));
+                if (batch) {
+                    pendingBatches.decrementAndGet();
+                    pendingRows.addAndGet(-rows);
+                    rejected.incrementAndGet();
+                }
                 return false;
             }
             synchronized (progress) {
@@ -130,7 +171,11 @@ public final class Writer {
         }
     }
 
-    /** Waits until every batch submitted before this call is committed. */
+    /**
+     * Waits until every batch submitted before this call is committed, for as long as that
+     * takes: while the disk stays full, that is forever. Shutdown should use
+     * {@link Store#close()}, which waits a bounded time and then reports what is lost.
+     */
     public void flush() throws InterruptedException {
         flush(null);
     }
@@ -199,48 +244,57 @@ public final class Writer {
     }
 
     private void reportLoss() {
-        List<Batch> left = new ArrayList<>();
-        Batch current = inFlight;
+        List<Job> left = new ArrayList<>();
+        Job current = inFlight;
         if (current != null) {
             left.add(current);
         }
         queue.drainTo(left);
-        long rows = 0, sent = 0, recv = 0;
-        for (Batch b : left) {
-            rows += b.rows().size();
-            for (FlowRow r : b.rows()) {
-                sent += r.sent();
-                recv += r.recv();
+        long batches = 0, rows = 0, sent = 0, recv = 0;
+        for (Job j : left) {
+            switch (j) {
+                case Batch b -> {
+                    batches++;
+                    rows += b.rows().size();
+                    for (FlowRow r : b.rows()) {
+                        sent += r.sent();
+                        recv += r.recv();
+                    }
+                }
+                case Prune p -> p.result().completeExceptionally(
+                        new StoreException("store " + file + " closed before pruning"));
             }
         }
-        if (!left.isEmpty()) {
+        if (batches > 0) {
             LOG.log(System.Logger.Level.ERROR, String.format("closing %s with %d batches not stored (%d rows,"
                     + " %d bytes sent, %d bytes received are lost); last error: %s",
-                    file, left.size(), rows, sent, recv, lastError));
+                    file, batches, rows, sent, recv, lastError));
         }
     }
 
     private void run() {
         try {
             while (true) {
-                Batch b;
+                Job job;
                 try {
-                    b = queue.take();
+                    job = queue.take();
                 } catch (InterruptedException e) {
                     if (abandon) {
                         return;
                     }
                     continue;
                 }
-                inFlight = b;
-                if (!storeUntilDone(b)) {
+                inFlight = job;
+                if (!untilDone(job)) {
                     return;
                 }
                 inFlight = null;
-                pendingBatches.decrementAndGet();
-                pendingRows.addAndGet(-b.rows().size());
+                if (job instanceof Batch b) {
+                    pendingBatches.decrementAndGet();
+                    pendingRows.addAndGet(-b.rows().size());
+                }
                 synchronized (progress) {
-                    committedSeq = b.seq();
+                    committedSeq = job.seq();
                     progress.notifyAll();
                 }
             }
@@ -255,8 +309,8 @@ public final class Writer {
         }
     }
 
-    /** Retries one batch until it is committed. Returns false only when the store is being abandoned. */
-    private boolean storeUntilDone(Batch b) {
+    /** Retries one job until it is committed. Returns false only when the store is being abandoned. */
+    private boolean untilDone(Job job) {
         long backoff = options.minBackoff().toNanos();
         while (true) {
             long t0 = System.nanoTime();
@@ -264,17 +318,28 @@ public final class Writer {
                 if (sql == null) {
                     sql = reconnect();
                 }
-                sql.write(b.rows());
-                lastLatency = Duration.ofNanos(System.nanoTime() - t0);
-                batchesWritten.incrementAndGet();
-                rowsWritten.addAndGet(b.rows().size());
+                switch (job) {
+                    case Batch b -> {
+                        sql.write(b.rows());
+                        lastLatency = Duration.ofNanos(System.nanoTime() - t0);
+                        batchesWritten.incrementAndGet();
+                        rowsWritten.addAndGet(b.rows().size());
+                    }
+                    case Prune p -> {
+                        long deleted = sql.prune(p.cutoff());
+                        LOG.log(System.Logger.Level.INFO, String.format("pruned %d rows older than %s from %s in %d ms",
+                                deleted, p.cutoff(), file, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)));
+                        p.result().complete(deleted);
+                    }
+                }
                 recovered();
                 return true;
             } catch (SQLException | RuntimeException e) {
-                failed(e, b);
-                if (sql != null && !sql.rollback()) {
-                    closeSql();
-                }
+                failed(e, job);
+                // Start the retry from a fresh connection: after SQLITE_FULL the driver's prepared
+                // statements were seen stuck ("statement is not executing") on every later attempt.
+                // Closing also rolls back whatever the failed transaction left.
+                closeSql();
             }
             if (abandon) {
                 return false;
@@ -302,7 +367,7 @@ public final class Writer {
         }
     }
 
-    private void failed(Exception e, Batch b) {
+    private void failed(Exception e, Job job) {
         String msg = Sqlite.describe(e);
         long now = System.nanoTime();
         failedAttempts.incrementAndGet();
@@ -315,18 +380,24 @@ public final class Writer {
         if (consecutiveFailures == 1 || !msg.equals(lastLogged) || now - lastLoggedNanos > REMINDER.toNanos()) {
             lastLogged = msg;
             lastLoggedNanos = now;
-            LOG.log(System.Logger.Level.ERROR, String.format("cannot store a batch of %d rows in %s: %s."
-                    + " It is kept in memory with %d batches in all waiting, and retried (failed %d times so far)",
-                    b.rows().size(), file, msg, pendingBatches.get(), consecutiveFailures));
+            String what = switch (job) {
+                case Batch b -> "store a batch of " + b.rows().size() + " rows";
+                case Prune p -> "prune rows older than " + p.cutoff();
+            };
+            LOG.log(System.Logger.Level.ERROR, String.format("%s %s in %s: %s."
+                    + " Nothing is lost yet: it stays in memory and is retried with backoff"
+                    + " (attempt %d; %d batches, %d rows waiting)",
+                    consecutiveFailures == 1 ? "cannot" : "still cannot", what, file, msg,
+                    consecutiveFailures, pendingBatches.get(), pendingRows.get()));
             LOG.log(System.Logger.Level.DEBUG, "store failure detail", e);
         }
     }
 
     private void recovered() {
         if (consecutiveFailures > 0) {
-            LOG.log(System.Logger.Level.INFO, String.format("storing in %s again after %d failed attempts over %d s;"
-                    + " %d batches still waiting", file, consecutiveFailures,
-                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - streakStartNanos), pendingBatches.get() - 1));
+            LOG.log(System.Logger.Level.INFO, String.format("stored in %s again after %d failed attempts over %.1f s;"
+                    + " %d more batches waiting", file, consecutiveFailures,
+                    (System.nanoTime() - streakStartNanos) / 1e9, pendingBatches.get() - 1));
             consecutiveFailures = 0;
         }
     }

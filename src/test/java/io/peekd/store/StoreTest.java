@@ -8,7 +8,9 @@ import static io.peekd.store.Rows.wget;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -183,13 +185,18 @@ class StoreTest {
     }
 
     @Test
-    void secondWriterOnTheSameFileIsRefused() {
+    void secondWriterOnTheSameFileIsRefusedInThisProcessAndInAnother() throws Exception {
         try (Store s = Store.open(db())) {
-            assertThatThrownBy(() -> Store.open(db())).isInstanceOf(StoreException.class)
+            assertThatThrownBy(() -> Store.open(s.file())).isInstanceOf(StoreException.class)
                     .hasMessageContaining("already open for writing");
+            OtherProcess.Result other = OtherProcess.openStore(db());
+            assertThat(other.exit()).isEqualTo(3);
+            assertThat(other.output()).contains("already open for writing by another peekd");
         }
-        // Released on close.
+        // Released on close, for this process and the other one.
         Store.open(db()).close();
+        OtherProcess.Result other = OtherProcess.openStore(db());
+        assertThat(other.exit()).as(other.output()).isZero();
     }
 
     @Test
@@ -202,6 +209,13 @@ class StoreTest {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString(1)).isEqualTo("wal");
             }
+            // Command lines may hold secrets: nobody else reads the history.
+            for (Path p : List.of(db(), Path.of(db() + "-wal"), Path.of(db() + "-shm"))) {
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).as(p.toString())
+                        .isEqualTo("rw-------");
+            }
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(db().getParent())))
+                    .isEqualTo("rwx------");
             try (Connection ro = Sqlite.openReader(db(), Duration.ofSeconds(1));
                  Statement st = ro.createStatement()) {
                 assertThatThrownBy(() -> st.execute("DELETE FROM flows")).isInstanceOf(SQLException.class);

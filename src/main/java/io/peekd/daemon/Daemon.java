@@ -8,7 +8,9 @@ import io.peekd.capture.FlowDelta;
 import io.peekd.capture.FlowKey;
 import io.peekd.capture.KernelEvent;
 import io.peekd.capture.KernelProbe;
+import io.peekd.flow.Broadcast;
 import io.peekd.flow.FlowRow;
+import io.peekd.flow.Subscriber;
 import io.peekd.flow.Identity;
 import io.peekd.flow.WindowAggregator;
 import io.peekd.identity.ProcessTable;
@@ -39,14 +41,17 @@ public final class Daemon implements AutoCloseable {
     private final Capture capture;
     private final WindowAggregator windows;
     private final LossMonitor losses = new LossMonitor();
+    private final Broadcast broadcast;
     private final Thread drainThread;
     private volatile boolean running = true;
     private boolean closed;
     private long rowsIgnored;
     private final java.util.ArrayDeque<List<FlowRow>> backlog = new java.util.ArrayDeque<>();
 
-    private Daemon(DaemonSettings s, KernelProbe.Result probe) throws IOException {
+    private Daemon(DaemonSettings s, KernelProbe.Result probe, List<Subscriber> subscribers) throws IOException {
         this.settings = s;
+        this.broadcast = new Broadcast(s.channelCapacity());
+        subscribers.forEach(broadcast::subscribe);
         for (Path d : List.of(s.dataDir(), s.runDir(), s.logDir())) Files.createDirectories(d);
         this.errors = new ErrorLog(s.errorLog());
         this.procs = ProcessTable.withDefaults();
@@ -65,8 +70,13 @@ public final class Daemon implements AutoCloseable {
 
     /** Probes the kernel, loads the programs and starts capturing. */
     public static Daemon start(DaemonSettings s) throws KernelProbe.Unsupported, IOException {
+        return start(s, List.of());
+    }
+
+    /** As {@link #start(DaemonSettings)}, with subscribers that follow events and stored batches. */
+    public static Daemon start(DaemonSettings s, List<Subscriber> subscribers) throws KernelProbe.Unsupported, IOException {
         KernelProbe.Result probe = KernelProbe.probe();
-        Daemon d = new Daemon(s, probe);
+        Daemon d = new Daemon(s, probe, subscribers);
         d.drainThread.start();
         LOG.log(System.Logger.Level.INFO, "peekd capturing with hook set " + probe.hookSet() + " on kernel " + probe.kernel());
         return d;
@@ -79,6 +89,7 @@ public final class Daemon implements AutoCloseable {
             case KernelEvent.Exit x -> procs.onExit(x);
             case KernelEvent.Close c -> { }
         }
+        if (!(e instanceof KernelEvent.Close)) broadcast.publish(e);
     }
 
     private void drainLoop() {
@@ -114,7 +125,9 @@ public final class Daemon implements AutoCloseable {
     private void store(List<WindowAggregator.Window> closed) {
         for (WindowAggregator.Window w : closed) {
             List<FlowRow> rows = rows(w);
-            if (store != null && !rows.isEmpty()) backlog.addLast(rows);
+            if (rows.isEmpty()) continue;
+            broadcast.publish(w.start(), rows);
+            if (store != null) backlog.addLast(rows);
         }
         while (store != null && !backlog.isEmpty()) {
             if (!store.writer().submit(backlog.peekFirst())) {
@@ -166,8 +179,24 @@ public final class Daemon implements AutoCloseable {
         m.put("losses_total", st.losses());
         m.put("capture", st);
         m.put("rows_ignored", rowsIgnored);
+        Map<String, Object> subs = new LinkedHashMap<>();
+        broadcast.counters().forEach((name, c) -> subs.put(name, Map.of("dropped", c[0], "failed", c[1], "queued", c[2])));
+        m.put("subscribers", subs);
         m.put("db", settings.dbEnabled() ? settings.db().toString() : null);
-        if (store != null) m.put("store", store.writer().stats());
+        if (store != null) {
+            var ws = store.writer().stats();
+            Map<String, Object> sm = new LinkedHashMap<>();
+            sm.put("batches_written", ws.batchesWritten());
+            sm.put("rows_written", ws.rowsWritten());
+            sm.put("pending_batches", ws.pendingBatches() + backlog.size());
+            sm.put("pending_rows", ws.pendingRows());
+            sm.put("last_commit_ms", ws.lastCommitLatency() == null ? null : ws.lastCommitLatency().toNanos() / 1e6);
+            sm.put("failed_attempts", ws.failedAttempts());
+            sm.put("failing", ws.failing());
+            sm.put("last_error", ws.lastError());
+            sm.put("last_error_at", ws.lastErrorAt() == null ? null : ws.lastErrorAt().toString());
+            m.put("store", sm);
+        }
         try {
             Path tmp = settings.metrics().resolveSibling("metrics.json.tmp");
             JSON.writeValue(tmp.toFile(), m);
@@ -205,6 +234,7 @@ public final class Daemon implements AutoCloseable {
             errors.error("final drain failed: " + e);
         }
         capture.close();
+        broadcast.close();
         if (store != null) {
             try {
                 store.writer().flush(java.time.Duration.ofSeconds(3));

@@ -11,7 +11,7 @@ public record DaemonSettings(
         Duration window, Duration drainInterval,
         int flowMapEntries, int ringBufferKib,
         boolean dbEnabled, IgnoreRules ignore,
-        boolean logAddresses, boolean logPorts, boolean logCommands) {
+        boolean logAddresses, boolean logPorts, boolean logCommands, int channelCapacity) {
 
     public static DaemonSettings from(Config c) {
         var log = c.log();
@@ -20,7 +20,8 @@ public record DaemonSettings(
         return new DaemonSettings(c.paths().dataDir(), c.paths().runDir(), c.paths().logDir(),
                 c.database().writeLimit(), c.capture().drainInterval(), c.capture().flowMapEntries(),
                 c.capture().ringBufferKib(), c.database().enabled(), ignore,
-                c.database().logAddresses(), c.database().logPorts(), c.database().logCommands());
+                c.database().logAddresses(), c.database().logPorts(), c.database().logCommands(),
+                c.broadcast().channelCapacity());
     }
 
     public Path db() {

@@ -231,9 +231,18 @@ static __always_inline void set_owner(struct sk_info *si, const struct peekd_flo
 
 static __always_inline void copy_pending(struct peekd_flow_key *k, const struct pending_addr *p)
 {
-	if (p->family != k->family)
+	if (p->family == k->family) {
+		__builtin_memcpy(k->raddr, p->addr, 16);
+	} else if (k->family == AF_INET6 && p->family == AF_INET) {
+		/* A dual-stack socket sending to a v4-mapped address runs the
+		 * IPv4 hook: store the peer as ::ffff:a.b.c.d. */
+		__builtin_memset(k->raddr, 0, 10);
+		k->raddr[10] = 0xff;
+		k->raddr[11] = 0xff;
+		__builtin_memcpy(k->raddr + 12, p->addr, 4);
+	} else {
 		return;
-	__builtin_memcpy(k->raddr, p->addr, 16);
+	}
 	k->rport = p->port;
 }
 

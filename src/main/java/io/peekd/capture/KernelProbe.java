@@ -1,6 +1,5 @@
 package io.peekd.capture;
 
-import io.peekd.bpf.Libc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +30,9 @@ public final class KernelProbe {
 
     public static Result probe() throws Unsupported {
         String kernel = kernelRelease();
-        if (Libc.geteuid() != 0 && !hasCaps())
+        // Capabilities, not the uid, decide: root inside a restricted container or
+        // under a stripped bounding set cannot load BPF either.
+        if (!hasCaps())
             throw new Unsupported("peekd needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, to load its BPF programs.");
         if (!Files.isReadable(BTF))
             throw new Unsupported("this kernel (" + kernel + ") has no BTF at " + BTF

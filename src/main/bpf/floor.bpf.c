@@ -30,3 +30,11 @@ SEC("cgroup/recvmsg4")
 int on_recvmsg4(struct bpf_sock_addr *ctx) { return 1; }
 SEC("cgroup/recvmsg6")
 int on_recvmsg6(struct bpf_sock_addr *ctx) { return 1; }
+SEC("cgroup_skb/egress")
+int on_egress(struct __sk_buff *skb) { return 1; }
+SEC("cgroup_skb/ingress")
+int on_ingress(struct __sk_buff *skb) { return 1; }
+SEC("uprobe")
+int on_gai_enter(void *ctx) { return 0; }
+SEC("uretprobe")
+int on_gai_exit(void *ctx) { return 0; }

@@ -26,6 +26,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET6 10
 #define AF_PACKET 17
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define DNS_PORT 53
 #define MSG_PEEK 2
 #define SOCK_DONE_BIT 1
 #define TCP_ESTABLISHED 1
@@ -62,7 +66,7 @@ struct sk_info {
 	__u8 owned;      /* tgid..exe_dev are valid */
 	__u8 counted;    /* this socket already added 1 to a flow's conns */
 	__u8 rcv_base;   /* rcv_consumed is a valid baseline */
-	__u8 pad;
+	__u8 want_first; /* a connecting TCP socket whose first payload we want to see */
 	__u64 rcv_consumed;
 };
 
@@ -108,6 +112,8 @@ struct {
  * the daemon can check its Java layouts against this object at start-up. */
 struct layout_anchor {
 	struct peekd_event_hdr hdr;
+	struct peekd_payload_event payload;
+	struct peekd_gai_event gai;
 	struct peekd_exec_event exec;
 	struct peekd_flow_event flow;
 	struct peekd_exit_event exit;
@@ -272,15 +278,13 @@ static __always_inline int account(struct sock *sk, __u64 bytes, int is_send)
 		v->recv_calls += 1;
 	}
 	v->last_ns = bpf_ktime_get_boot_ns();
+	struct sk_info *si = sk_info_get(sk, 1);
+	if (si && !si->owned)
+		set_owner(si, &k); /* lets DNS answers arriving in softirq name their process */
 	if (per_socket_conn) {
-		struct sk_info *si = sk_info_get(sk, 1);
-		if (si) {
-			if (!si->owned)
-				set_owner(si, &k);
-			if (!si->counted) {
-				si->counted = 1;
-				v->conns += 1;
-			}
+		if (si && !si->counted) {
+			si->counted = 1;
+			v->conns += 1;
 		}
 	} else if (v->conns == 0) {
 		/* An unconnected datagram flow counts once, when first seen. */
@@ -398,6 +402,7 @@ int BPF_PROG(on_state, struct sock *sk, int oldstate, int newstate)
 		set_owner(si, &k);
 		si->rcv_base = 1;
 		si->rcv_consumed = 0;
+		si->want_first = 1;
 		/* The flow entry itself is created later, in softirq, when the
 		 * handshake completes; only here do we see the process, so tell
 		 * userspace who it is now (comm, parent, cgroup). The source port
@@ -590,6 +595,261 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	e->tgid = BPF_CORE_READ(p, tgid);
 	e->pad = 0;
 	e->start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* ---- Domain evidence: DNS answers, first bytes of client flows, getaddrinfo ---- */
+
+/* Reads a context field into a register the compiler may not re-derive from
+ * the pointer: the verifier refuses pointer arithmetic on a socket, which
+ * clang otherwise emits when it folds a field read into a later copy. */
+#define SK_FIELD(sk, f) ({ typeof((sk)->f) __v = (sk)->f; asm volatile("" : "+r"(__v)); __v; })
+
+static __always_inline void key_from_bpf_sock(struct peekd_flow_key *k, struct bpf_sock *sk)
+{
+	__u32 family = SK_FIELD(sk, family);
+	k->family = family;
+	k->proto = SK_FIELD(sk, protocol);
+	k->sk_type = SK_FIELD(sk, type);
+	k->lport = SK_FIELD(sk, src_port);
+	k->rport = bpf_ntohs(SK_FIELD(sk, dst_port));
+	__u32 w[8];
+	if (family == AF_INET) {
+		w[0] = SK_FIELD(sk, src_ip4);
+		w[4] = SK_FIELD(sk, dst_ip4);
+		w[1] = w[2] = w[3] = w[5] = w[6] = w[7] = 0;
+	} else {
+		w[0] = SK_FIELD(sk, src_ip6[0]);
+		w[1] = SK_FIELD(sk, src_ip6[1]);
+		w[2] = SK_FIELD(sk, src_ip6[2]);
+		w[3] = SK_FIELD(sk, src_ip6[3]);
+		w[4] = SK_FIELD(sk, dst_ip6[0]);
+		w[5] = SK_FIELD(sk, dst_ip6[1]);
+		w[6] = SK_FIELD(sk, dst_ip6[2]);
+		w[7] = SK_FIELD(sk, dst_ip6[3]);
+	}
+	__builtin_memcpy(k->laddr, &w[0], 16);
+	__builtin_memcpy(k->raddr, &w[4], 16);
+}
+
+/* Offset of the transport header, or 0 when this is not a packet we parse.
+ * cgroup_skb programs see the packet from the network header on. */
+static __always_inline __u32 l4_offset(struct __sk_buff *skb)
+{
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		__u8 vihl = 0;
+		if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
+			return 0;
+		return (vihl & 0xf) * 4;
+	}
+	if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		return 40;
+	return 0;
+}
+
+static __always_inline void emit_payload(struct __sk_buff *skb, __u32 off, const struct peekd_flow_key *k, __u8 kind)
+{
+	if (skb->len <= off)
+		return;
+	__u32 plen = skb->len - off;
+	struct peekd_payload_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_add(PEEKD_ST_RB_DROP_DOMAIN, 1);
+		return;
+	}
+	e->hdr.type = PEEKD_EV_PAYLOAD;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
+	e->key = *k;
+	e->kind = kind;
+	e->orig_len = plen;
+	e->len = 0;
+	__u64 n = plen < PEEKD_PAYLOAD_LEN ? plen : PEEKD_PAYLOAD_LEN;
+	/* Hide n from clang, then give the verifier a provable range [1, 2048]
+	 * (n is already in it, so this changes nothing at run time). */
+	asm volatile("" : "+r"(n));
+	n = ((n - 1) & (PEEKD_PAYLOAD_LEN - 1)) + 1;
+	if (bpf_skb_load_bytes(skb, off, e->data, n) == 0)
+		e->len = n;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The first payload a connecting TCP socket sends: TLS ClientHello (SNI) or
+ * an HTTP request head (Host, CONNECT). Every other packet returns at the
+ * sk_storage check. */
+SEC("cgroup_skb/egress")
+int on_egress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || SK_FIELD(sk, protocol) != IPPROTO_TCP)
+		return 1;
+	struct sk_info *si = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
+	if (!si || !si->want_first)
+		return 1;
+	__u32 off = l4_offset(skb);
+	if (!off)
+		return 1;
+	__u8 doff = 0;
+	if (bpf_skb_load_bytes(skb, off + 12, &doff, 1))
+		return 1;
+	off += (doff >> 4) * 4;
+	if (skb->len <= off)
+		return 1; /* handshake or pure ACK: keep waiting for data */
+	si->want_first = 0;
+	struct peekd_flow_key k = {};
+	key_from_owner(&k, si);
+	key_from_bpf_sock(&k, sk);
+	emit_payload(skb, off, &k, PEEKD_PL_FIRST_SEND);
+	return 1;
+}
+
+/* DNS answers on their way into a socket: UDP or TCP from port 53, including
+ * a local stub resolver over loopback. */
+SEC("cgroup_skb/ingress")
+int on_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	__u32 proto = SK_FIELD(sk, protocol);
+	__u16 rport = bpf_ntohs(SK_FIELD(sk, dst_port));
+	if (proto == IPPROTO_TCP) {
+		if (rport != DNS_PORT)
+			return 1;
+	} else if (proto == IPPROTO_UDP) {
+		if (rport != DNS_PORT && rport != 0)
+			return 1;
+	} else {
+		return 1;
+	}
+	__u32 off = l4_offset(skb);
+	if (!off)
+		return 1;
+	__u16 sport = 0;
+	if (bpf_skb_load_bytes(skb, off, &sport, 2) || bpf_ntohs(sport) != DNS_PORT)
+		return 1;
+	struct peekd_flow_key k = {};
+	struct sk_info *si = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
+	if (si && si->owned)
+		key_from_owner(&k, si);
+	key_from_bpf_sock(&k, sk);
+	if (proto == IPPROTO_UDP) {
+		if (rport == 0) {
+			/* Unconnected socket: the server is the packet's source. */
+			k.rport = DNS_PORT;
+			if (skb->protocol == bpf_htons(ETH_P_IP)) {
+				__builtin_memset(k.raddr, 0, 16);
+				bpf_skb_load_bytes(skb, 12, k.raddr, 4);
+			} else {
+				bpf_skb_load_bytes(skb, 8, k.raddr, 16);
+			}
+		}
+		off += 8;
+	} else {
+		__u8 doff = 0;
+		if (bpf_skb_load_bytes(skb, off + 12, &doff, 1))
+			return 1;
+		off += (doff >> 4) * 4;
+	}
+	emit_payload(skb, off, &k, PEEKD_PL_DNS);
+	return 1;
+}
+
+/* libc getaddrinfo(): the name a process asked for and every address it got,
+ * tied to that process even when the answer came from a cache or a file. */
+struct gai_call {
+	__u64 node;
+	__u64 res;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct gai_call);
+} gai_calls SEC(".maps");
+
+/* struct addrinfo as glibc lays it out on 64-bit. */
+struct user_addrinfo {
+	int ai_flags;
+	int ai_family;
+	int ai_socktype;
+	int ai_protocol;
+	__u32 ai_addrlen;
+	__u32 pad;
+	__u64 ai_addr;
+	__u64 ai_canonname;
+	__u64 ai_next;
+};
+
+SEC("uprobe")
+int BPF_KPROBE(on_gai_enter, const char *node, const char *service, const void *hints, void **res)
+{
+	if (!node || !res)
+		return 0;
+	struct gai_call c = {.node = (__u64)node, .res = (__u64)res};
+	__u64 id = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&gai_calls, &id, &c, BPF_ANY);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(on_gai_exit, int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct gai_call *c = bpf_map_lookup_elem(&gai_calls, &id);
+	if (!c)
+		return 0;
+	struct gai_call call = *c;
+	bpf_map_delete_elem(&gai_calls, &id);
+	if (ret != 0)
+		return 0;
+	__u64 ai = 0;
+	if (bpf_probe_read_user(&ai, sizeof(ai), (void *)call.res) || !ai)
+		return 0;
+	struct peekd_gai_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_add(PEEKD_ST_RB_DROP_DOMAIN, 1);
+		return 0;
+	}
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	e->hdr.type = PEEKD_EV_GAI;
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
+	e->tgid = id >> 32;
+	e->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
+	__builtin_memset(e->family, 0, sizeof(e->family));
+	__builtin_memset(e->addrs, 0, sizeof(e->addrs));
+	if (bpf_probe_read_user_str(e->name, sizeof(e->name), (void *)call.node) <= 0)
+		e->name[0] = 0;
+	__u32 n = 0;
+	for (int i = 0; i < PEEKD_GAI_ADDRS * 3; i++) {
+		struct user_addrinfo a;
+		if (!ai || bpf_probe_read_user(&a, sizeof(a), (void *)ai))
+			break;
+		ai = a.ai_next;
+		if (n >= PEEKD_GAI_ADDRS)
+			break;
+		__u16 fam = 0;
+		if (!a.ai_addr || bpf_probe_read_user(&fam, 2, (void *)a.ai_addr))
+			continue;
+		if (fam == AF_INET)
+			bpf_probe_read_user(e->addrs[n & (PEEKD_GAI_ADDRS - 1)], 4, (void *)(a.ai_addr + 4));
+		else if (fam == AF_INET6)
+			bpf_probe_read_user(e->addrs[n & (PEEKD_GAI_ADDRS - 1)], 16, (void *)(a.ai_addr + 8));
+		else
+			continue;
+		e->family[n & (PEEKD_GAI_ADDRS - 1)] = fam;
+		n++;
+	}
+	e->naddrs = n;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -13,6 +13,9 @@
 #define PEEKD_PATH_LEN 512  /* reversed, NUL-separated dentry names */
 #define PEEKD_ARGS_LEN 512  /* raw argv area, NUL-separated */
 #define PEEKD_PATH_DEPTH 32
+#define PEEKD_PAYLOAD_LEN 2048 /* first bytes of a flow, or one DNS message */
+#define PEEKD_GAI_NAME_LEN 256
+#define PEEKD_GAI_ADDRS 8
 
 /* Ring buffer record types. Only rare things travel through the ring. */
 enum peekd_event_type {
@@ -20,6 +23,13 @@ enum peekd_event_type {
 	PEEKD_EV_FLOW = 2,   /* first sight of a flow key */
 	PEEKD_EV_EXIT = 3,   /* thread group died */
 	PEEKD_EV_CLOSE = 4,  /* TCP socket reached CLOSE: its flow may be evicted */
+	PEEKD_EV_PAYLOAD = 5, /* DNS message received, or the first bytes a client sent */
+	PEEKD_EV_GAI = 6,    /* libc getaddrinfo() returned addresses for a name */
+};
+
+enum peekd_payload_kind {
+	PEEKD_PL_DNS = 1,         /* a DNS message (UDP payload, or TCP bytes from port 53) */
+	PEEKD_PL_FIRST_SEND = 2,  /* first payload a connecting TCP socket sent */
 };
 
 /* Indexes into the per-CPU stats array: every loss is counted here. */
@@ -35,6 +45,7 @@ enum peekd_stat {
 	PEEKD_ST_SEND_CALLS = 8,
 	PEEKD_ST_RECV_CALLS = 9,
 	PEEKD_ST_PENDING_FULL = 10,
+	PEEKD_ST_RB_DROP_DOMAIN = 11,  /* DNS/first-bytes/getaddrinfo records dropped */
 	PEEKD_ST_MAX = 16,
 };
 
@@ -113,6 +124,27 @@ struct peekd_exit_event {
 struct peekd_close_event {
 	struct peekd_event_hdr hdr;
 	struct peekd_flow_key key;
+};
+
+/* Evidence for domain attribution. key is the flow as its owner sees it. */
+struct peekd_payload_event {
+	struct peekd_event_hdr hdr;
+	struct peekd_flow_key key;
+	__u32 len;          /* bytes in data[] */
+	__u32 orig_len;     /* payload bytes in the packet */
+	__u8  kind;         /* enum peekd_payload_kind */
+	__u8  pad[7];
+	__u8  data[PEEKD_PAYLOAD_LEN];
+};
+
+struct peekd_gai_event {
+	struct peekd_event_hdr hdr;
+	__u32 tgid;
+	__u32 naddrs;
+	__u64 start_ns;
+	__u16 family[PEEKD_GAI_ADDRS];
+	__u8  addrs[PEEKD_GAI_ADDRS][16];
+	char  name[PEEKD_GAI_NAME_LEN];
 };
 
 #endif

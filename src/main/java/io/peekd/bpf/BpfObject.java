@@ -2,6 +2,7 @@ package io.peekd.bpf;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,6 +75,30 @@ public final class BpfObject implements AutoCloseable {
             MemorySegment link = (MemorySegment) Libbpf.PROGRAM_ATTACH_CGROUP.invokeExact(state, prog, dir.fd());
             if (link.equals(MemorySegment.NULL))
                 throw withLog(BpfException.errno("cannot attach " + program + " to " + cgroupDir, Native.errno(state)));
+            links.add(link);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * Attaches a uprobe/uretprobe to a function of a shared library, in every
+     * process that maps it. libbpf resolves the symbol from the ELF file.
+     */
+    public void attachUprobe(String program, Path library, String function, boolean retprobe) {
+        MemorySegment prog = programPtr(program);
+        try (Arena a = Arena.ofConfined()) {
+            // struct bpf_uprobe_opts { size_t sz; size_t ref_ctr_offset; __u64 bpf_cookie; bool retprobe; const char *func_name; }
+            MemorySegment opts = a.allocate(40, 8);
+            opts.set(ValueLayout.JAVA_LONG, 0, 40);
+            opts.set(ValueLayout.JAVA_BYTE, 24, (byte) (retprobe ? 1 : 0));
+            opts.set(ValueLayout.ADDRESS, 32, a.allocateFrom(function));
+            MemorySegment state = Native.newCallState(a);
+            MemorySegment link = (MemorySegment) Libbpf.PROGRAM_ATTACH_UPROBE_OPTS.invokeExact(state, prog, -1,
+                    a.allocateFrom(library.toString()), 0L, opts);
+            if (link.equals(MemorySegment.NULL))
+                throw withLog(BpfException.errno("cannot attach " + program + " to " + library + ":" + function,
+                        Native.errno(state)));
             links.add(link);
         } catch (Throwable t) {
             throw Native.rethrow(t);

@@ -27,6 +27,8 @@ final class Libbpf {
             FunctionDescriptor.of(PTR, PTR), Native.CAPTURE_ERRNO);
     static final MethodHandle PROGRAM_ATTACH_CGROUP = Native.bpf("bpf_program__attach_cgroup",
             FunctionDescriptor.of(PTR, PTR, INT), Native.CAPTURE_ERRNO);
+    static final MethodHandle PROGRAM_ATTACH_UPROBE_OPTS = Native.bpf("bpf_program__attach_uprobe_opts",
+            FunctionDescriptor.of(PTR, PTR, INT, PTR, LONG, PTR), Native.CAPTURE_ERRNO);
     static final MethodHandle LINK_DESTROY = Native.bpf("bpf_link__destroy", FunctionDescriptor.of(INT, PTR));
     static final MethodHandle MAP_FD = Native.bpf("bpf_map__fd", FunctionDescriptor.of(INT, PTR));
     static final MethodHandle MAP_SET_MAX_ENTRIES = Native.bpf("bpf_map__set_max_entries",

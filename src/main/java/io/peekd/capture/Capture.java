@@ -22,7 +22,8 @@ import java.util.function.Consumer;
  */
 public final class Capture implements AutoCloseable {
     static final List<String> TRACEPOINTS = List.of("on_send", "on_recv", "on_tcp_rcv", "on_state", "on_exec", "on_exit");
-    static final List<String> CGROUP_HOOKS = List.of("on_sendmsg4", "on_sendmsg6", "on_recvmsg4", "on_recvmsg6");
+    static final List<String> CGROUP_HOOKS = List.of("on_sendmsg4", "on_sendmsg6", "on_recvmsg4", "on_recvmsg6",
+            "on_egress", "on_ingress");
     private static final int STATS = 16;
 
     public record Options(int flowMapEntries, int ringBufferKib, int idleDrainsBeforeEvict) {
@@ -37,6 +38,7 @@ public final class Capture implements AutoCloseable {
     private final Thread ringThread;
     private final AtomicLong ringEvents = new AtomicLong(), undecodable = new AtomicLong();
     private volatile boolean running = true;
+    private volatile String resolverProbe = "not attached";
 
     private Capture(BpfObject obj, KernelProbe.Result probe, Options o, Consumer<KernelEvent> listener) {
         this.obj = obj;
@@ -73,6 +75,7 @@ public final class Capture implements AutoCloseable {
             Capture c = new Capture(obj, probe, o, listener);
             for (String p : TRACEPOINTS) obj.attach(p);
             for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
+            c.attachResolverProbes(obj);
             c.ringThread.start();
             return c;
         } catch (RuntimeException e) {
@@ -91,11 +94,53 @@ public final class Capture implements AutoCloseable {
             obj.load();
             for (String p : TRACEPOINTS) obj.attach(p);
             for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
+            libcPath().ifPresent(libc -> {
+                obj.attachUprobe("on_gai_enter", libc, "getaddrinfo", false);
+                obj.attachUprobe("on_gai_exit", libc, "getaddrinfo", true);
+            });
             return obj;
         } catch (RuntimeException e) {
             obj.close();
             throw e;
         }
+    }
+
+    /**
+     * getaddrinfo() evidence is a bonus on top of DNS answers: if libc cannot
+     * be found or probed, capture goes on and status says why.
+     */
+    private void attachResolverProbes(BpfObject o) {
+        var libc = libcPath();
+        if (libc.isEmpty()) {
+            resolverProbe = "not attached: libc.so.6 not found in /proc/self/maps";
+            return;
+        }
+        try {
+            o.attachUprobe("on_gai_enter", libc.get(), "getaddrinfo", false);
+            o.attachUprobe("on_gai_exit", libc.get(), "getaddrinfo", true);
+            resolverProbe = "attached to " + libc.get() + ":getaddrinfo";
+        } catch (BpfException e) {
+            resolverProbe = "not attached: " + e.getMessage().lines().findFirst().orElse("");
+            System.getLogger("peekd.capture").log(System.Logger.Level.WARNING, "getaddrinfo probe " + resolverProbe);
+        }
+    }
+
+    /** The C library this machine's processes use (the one the JVM itself maps). */
+    static java.util.Optional<java.nio.file.Path> libcPath() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+                int i = line.indexOf('/');
+                if (i >= 0 && line.endsWith("/libc.so.6")) return java.util.Optional.of(java.nio.file.Path.of(line.substring(i)));
+            }
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Whether the getaddrinfo probes are attached, or why not. */
+    public String resolverProbe() {
+        return resolverProbe;
     }
 
     static byte[] embeddedObject(String name) {
@@ -143,7 +188,7 @@ public final class Capture implements AutoCloseable {
                 for (int c = 0; c < cpus; c++) s[i] += v.get(JAVA_LONG, 8L * c);
             }
         }
-        return new CaptureStats(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[10], s[7], s[8], s[9],
+        return new CaptureStats(s[0], s[1], s[2], s[11], s[3], s[4], s[5], s[6], s[10], s[7], s[8], s[9],
                 ringEvents.get(), undecodable.get(), ring.handlerErrors(), drainer.tracked(), drainer.evicted());
     }
 

@@ -5,7 +5,7 @@ package io.peekd.capture;
  * metrics and the error log can report it; none of them may grow silently.
  */
 public record CaptureStats(
-        long ringDropExec, long ringDropFlow, long ringDropOther,
+        long ringDropExec, long ringDropFlow, long ringDropOther, long ringDropDomain,
         long mapFull, long mapFullSentBytes, long mapFullRecvBytes,
         long skStorageFail, long pendingFull,
         long execs, long sendCalls, long recvCalls,
@@ -14,7 +14,7 @@ public record CaptureStats(
 
     /** Sum of every kind of loss; zero on a healthy system. */
     public long losses() {
-        return ringDropExec + ringDropFlow + ringDropOther + mapFull + skStorageFail + pendingFull
+        return ringDropExec + ringDropFlow + ringDropOther + ringDropDomain + mapFull + skStorageFail + pendingFull
                 + ringUndecodable + ringHandlerErrors;
     }
 }

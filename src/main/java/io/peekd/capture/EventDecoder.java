@@ -14,7 +14,8 @@ import java.util.List;
 
 /** Turns raw ring-buffer records and map keys into Java records. Never trusts a length it was given. */
 final class EventDecoder {
-    static final int EV_EXEC = 1, EV_FLOW = 2, EV_EXIT = 3, EV_CLOSE = 4;
+    static final int EV_EXEC = 1, EV_FLOW = 2, EV_EXIT = 3, EV_CLOSE = 4, EV_PAYLOAD = 5, EV_GAI = 6;
+    static final int PL_DNS = 1;
 
     private EventDecoder() {
     }
@@ -34,8 +35,36 @@ final class EventDecoder {
             case EV_CLOSE -> s.byteSize() >= Layouts.CLOSE.byteSize()
                     ? new KernelEvent.Close(ts, key(s.asSlice(off(Layouts.CLOSE, "key"), Layouts.FLOW_KEY.byteSize())))
                     : null;
+            case EV_PAYLOAD -> s.byteSize() >= Layouts.PAYLOAD.byteSize() ? payload(s, ts) : null;
+            case EV_GAI -> s.byteSize() >= Layouts.GAI.byteSize() ? gai(s, ts) : null;
             default -> null;
         };
+    }
+
+    private static KernelEvent.Payload payload(MemorySegment s, long ts) {
+        GroupLayout g = Layouts.PAYLOAD;
+        int len = Math.clamp(Integer.toUnsignedLong(s.get(JAVA_INT, off(g, "len"))), 0, Layouts.PAYLOAD_LEN);
+        return new KernelEvent.Payload(ts, key(s.asSlice(off(g, "key"), Layouts.FLOW_KEY.byteSize())),
+                s.get(JAVA_BYTE, off(g, "kind")) == PL_DNS, s.get(JAVA_INT, off(g, "orig_len")),
+                s.asSlice(off(g, "data"), len).toArray(JAVA_BYTE));
+    }
+
+    private static KernelEvent.Resolved gai(MemorySegment s, long ts) {
+        GroupLayout g = Layouts.GAI;
+        int n = Math.clamp(Integer.toUnsignedLong(s.get(JAVA_INT, off(g, "naddrs"))), 0, Layouts.GAI_ADDRS);
+        java.util.List<java.net.InetAddress> addrs = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int family = Short.toUnsignedInt(s.get(JAVA_SHORT, off(g, "family") + 2L * i));
+            byte[] a = s.asSlice(off(g, "addrs") + 16L * i, 16).toArray(JAVA_BYTE);
+            try {
+                if (family == FlowKey.AF_INET) addrs.add(java.net.InetAddress.getByAddress(java.util.Arrays.copyOf(a, 4)));
+                else if (family == FlowKey.AF_INET6) addrs.add(java.net.InetAddress.getByAddress(a));
+            } catch (java.net.UnknownHostException e) {
+                throw new AssertionError(e); // fixed lengths
+            }
+        }
+        return new KernelEvent.Resolved(ts, s.get(JAVA_INT, off(g, "tgid")), s.get(JAVA_LONG, off(g, "start_ns")),
+                cstr(s.asSlice(off(g, "name"), Layouts.GAI_NAME_LEN)), java.util.List.copyOf(addrs));
     }
 
     private static long off(GroupLayout g, String m) {

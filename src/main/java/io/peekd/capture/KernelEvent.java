@@ -23,4 +23,17 @@ public sealed interface KernelEvent {
 
     /** A TCP socket reached CLOSE; its counters can be evicted after the next drain. */
     record Close(long tsNs, FlowKey key) implements KernelEvent {}
+
+    /**
+     * Domain evidence seen in the kernel: a DNS message a process received
+     * ({@code dns}), or the first bytes a connecting TCP socket sent (TLS
+     * ClientHello, HTTP request head). {@code data} may be shorter than
+     * {@code origLen}. The key's process fields are zero when the socket's
+     * owner was not known yet.
+     */
+    record Payload(long tsNs, FlowKey key, boolean dns, int origLen, byte[] data) implements KernelEvent {}
+
+    /** libc getaddrinfo() returned these addresses for {@code name} in this process. */
+    record Resolved(long tsNs, int tgid, long startNs, String name, java.util.List<java.net.InetAddress> addresses)
+            implements KernelEvent {}
 }

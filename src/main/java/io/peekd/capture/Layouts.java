@@ -64,7 +64,22 @@ final class Layouts {
     static final GroupLayout CLOSE = structLayout(HDR.withName("hdr"), FLOW_KEY.withName("key"))
             .withName("peekd_close_event");
 
-    static final List<GroupLayout> ALL = List.of(FLOW_KEY, FLOW_VAL, HDR, EXEC, FLOW_EVENT, EXIT, CLOSE);
+    static final int PAYLOAD_LEN = 2048, GAI_NAME_LEN = 256, GAI_ADDRS = 8;
+
+    static final GroupLayout PAYLOAD = structLayout(
+            HDR.withName("hdr"), FLOW_KEY.withName("key"), JAVA_INT.withName("len"), JAVA_INT.withName("orig_len"),
+            JAVA_BYTE.withName("kind"), sequenceLayout(7, JAVA_BYTE).withName("pad"),
+            sequenceLayout(PAYLOAD_LEN, JAVA_BYTE).withName("data"))
+            .withName("peekd_payload_event");
+
+    static final GroupLayout GAI = structLayout(
+            HDR.withName("hdr"), JAVA_INT.withName("tgid"), JAVA_INT.withName("naddrs"), JAVA_LONG.withName("start_ns"),
+            sequenceLayout(GAI_ADDRS, JAVA_SHORT).withName("family"),
+            sequenceLayout(GAI_ADDRS, sequenceLayout(16, JAVA_BYTE)).withName("addrs"),
+            sequenceLayout(GAI_NAME_LEN, JAVA_BYTE).withName("name"))
+            .withName("peekd_gai_event");
+
+    static final List<GroupLayout> ALL = List.of(FLOW_KEY, FLOW_VAL, HDR, EXEC, FLOW_EVENT, EXIT, CLOSE, PAYLOAD, GAI);
 
     static long offset(GroupLayout g, String member) {
         return g.byteOffset(MemoryLayout.PathElement.groupElement(member));

@@ -88,6 +88,8 @@ public final class Daemon implements AutoCloseable {
             case KernelEvent.NewFlow f -> procs.onNewFlow(f);
             case KernelEvent.Exit x -> procs.onExit(x);
             case KernelEvent.Close c -> { }
+            case KernelEvent.Payload p -> { }
+            case KernelEvent.Resolved r -> { }
         }
         if (!(e instanceof KernelEvent.Close)) broadcast.publish(e);
     }

@@ -12,11 +12,12 @@ final class LossMonitor {
     String check(CaptureStats now) {
         CaptureStats prev = last;
         last = now;
-        if (prev == null) prev = new CaptureStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        if (prev == null) prev = new CaptureStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         List<String> parts = new ArrayList<>();
         add(parts, now.ringDropExec() - prev.ringDropExec(), "exec events dropped (ring buffer full; raise [capture] ring_buffer_kib)");
         add(parts, now.ringDropFlow() - prev.ringDropFlow(), "new-flow events dropped (ring buffer full)");
         add(parts, now.ringDropOther() - prev.ringDropOther(), "exit/close events dropped (ring buffer full)");
+        add(parts, now.ringDropDomain() - prev.ringDropDomain(), "DNS/first-bytes/getaddrinfo records dropped (ring buffer full)");
         long full = now.mapFull() - prev.mapFull();
         if (full > 0)
             parts.add(full + " updates found the flow map full, leaving " + (now.mapFullSentBytes() - prev.mapFullSentBytes())

@@ -113,19 +113,27 @@ public final class DnsAnswers {
     private static ParseResult<DnsAnswer> parse(byte[] wire) {
         if (wire.length == 0) return rejected(RejectReason.EMPTY, "no bytes");
         if (wire.length < 12) return rejected(RejectReason.TRUNCATED, "header needs 12 bytes, got " + wire.length);
-        boolean complete = true;
+        // TC is cleared for parsing because dnsjava then swallows every later parse error;
+        // cut-off messages are handled below, with malformed records still caught.
+        boolean complete = (wire[2] & 0x02) == 0;
+        byte[] strict = wire.clone();
+        strict[2] &= ~0x02;
         Message msg;
         try {
-            msg = new Message(wire);
+            msg = new Message(strict);
         } catch (IOException e) {
             RejectReason reason = classify(e);
             if (reason != RejectReason.TRUNCATED) return rejected(reason, "dnsjava: " + e.getMessage());
-            // A capture cut mid-message: parse again as a TC response, which dnsjava reads
-            // as far as the bytes go. Records before the cut are as trustworthy as any.
-            byte[] tc = wire.clone();
-            tc[2] |= 0x02;
+            DnsFraming.Prefix prefix = DnsFraming.cutPrefix(strict);
+            if (prefix == null) return rejected(RejectReason.BAD_RECORD, "record data shorter than its type needs (" + e.getMessage() + ")");
+            // A capture cut mid-message: read the whole records before the cut, as a message of their own.
+            byte[] head = java.util.Arrays.copyOf(strict, prefix.end());
+            for (int s = 0; s < 4; s++) {
+                head[4 + 2 * s] = (byte) (prefix.counts()[s] >> 8);
+                head[5 + 2 * s] = (byte) prefix.counts()[s];
+            }
             try {
-                msg = new Message(tc);
+                msg = new Message(head);
             } catch (IOException again) {
                 return rejected(classify(again), "dnsjava: " + again.getMessage());
             }
@@ -136,6 +144,7 @@ public final class DnsAnswers {
             return rejected(RejectReason.NOT_RESPONSE, "opcode " + Opcode.string(msg.getHeader().getOpcode()));
         }
         Record question = msg.getQuestion();
+        if (question == null && !complete) return rejected(RejectReason.TRUNCATED, "cut off inside the question");
         if (question == null) return rejected(RejectReason.NO_QUESTION, "response without a question");
         String qname = DomainNames.canonical(question.getName().toString(true));
         if (msg.getRcode() != Rcode.NOERROR) {

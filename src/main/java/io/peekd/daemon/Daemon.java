@@ -8,6 +8,9 @@ import io.peekd.capture.FlowDelta;
 import io.peekd.capture.FlowKey;
 import io.peekd.capture.KernelEvent;
 import io.peekd.capture.KernelProbe;
+import io.peekd.domain.Attribution;
+import io.peekd.domain.DomainResolver;
+import io.peekd.domain.ReverseLookup;
 import io.peekd.flow.Broadcast;
 import io.peekd.flow.FlowRow;
 import io.peekd.flow.Subscriber;
@@ -42,6 +45,8 @@ public final class Daemon implements AutoCloseable {
     private final WindowAggregator windows;
     private final LossMonitor losses = new LossMonitor();
     private final Broadcast broadcast;
+    private final ReverseLookup ptr = new ReverseLookup(java.time.Duration.ofSeconds(2));
+    private final DomainResolver domains = new DomainResolver(System::nanoTime, ptr);
     private final Thread drainThread;
     private volatile boolean running = true;
     private boolean closed;
@@ -86,12 +91,15 @@ public final class Daemon implements AutoCloseable {
         switch (e) {
             case KernelEvent.Exec x -> procs.onExec(x);
             case KernelEvent.NewFlow f -> procs.onNewFlow(f);
-            case KernelEvent.Exit x -> procs.onExit(x);
+            case KernelEvent.Exit x -> {
+                procs.onExit(x);
+                domains.onEvent(x);
+            }
             case KernelEvent.Close c -> { }
-            case KernelEvent.Payload p -> { }
-            case KernelEvent.Resolved r -> { }
+            case KernelEvent.Payload p -> domains.onEvent(p);
+            case KernelEvent.Resolved r -> domains.onEvent(r);
         }
-        if (!(e instanceof KernelEvent.Close)) broadcast.publish(e);
+        if (!(e instanceof KernelEvent.Close || e instanceof KernelEvent.Payload)) broadcast.publish(e);
     }
 
     private void drainLoop() {
@@ -160,8 +168,9 @@ public final class Daemon implements AutoCloseable {
         String raddr = ip && settings.logAddresses() ? k.remoteAddress() : null;
         int lport = ip && settings.logPorts() ? k.lport() : -1;
         int rport = ip && settings.logPorts() ? k.rport() : -1;
-        return new FlowRow(time, id, k.protoName(), k.ipVersion(), laddr, lport, raddr, rport, null, null, null,
-                sent, recv, conns);
+        Attribution d = domains.attribute(k);
+        return new FlowRow(time, id, k.protoName(), k.ipVersion(), laddr, lport, raddr, rport, d.domain(), d.source(),
+                d.confidence(), sent, recv, conns, d.status());
     }
 
     /** Rows of the open window, not yet stored: what a live query adds to the database. */
@@ -181,6 +190,9 @@ public final class Daemon implements AutoCloseable {
         m.put("losses_total", st.losses());
         m.put("capture", st);
         m.put("rows_ignored", rowsIgnored);
+        m.put("domain_evidence", domains.evidenceSeen());
+        m.put("domain_rejected", domains.rejected());
+        m.put("getaddrinfo_probe", capture.resolverProbe());
         Map<String, Object> subs = new LinkedHashMap<>();
         broadcast.counters().forEach((name, c) -> subs.put(name, Map.of("dropped", c[0], "failed", c[1], "queued", c[2])));
         m.put("subscribers", subs);
@@ -237,6 +249,7 @@ public final class Daemon implements AutoCloseable {
         }
         capture.close();
         broadcast.close();
+        ptr.close();
         if (store != null) {
             try {
                 store.writer().flush(java.time.Duration.ofSeconds(3));

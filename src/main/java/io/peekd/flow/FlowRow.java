@@ -9,10 +9,18 @@ import java.time.Instant;
  * @param time   start of the window (UTC)
  * @param proto  tcp, udp, icmp, icmp6, raw, packet, udplite, mptcp or other
  * @param family 4, 6 or 0 (no IP family, e.g. AF_PACKET)
+ * @param domainStatus ok, ambiguous, encrypted or none (null when unknown, e.g. rows from before it existed)
  */
 public record FlowRow(
         Instant time, Identity id, String proto, int family,
         String laddr, int lport, String raddr, int rport,
         String domain, String domainSource, String domainConfidence,
-        long sent, long recv, long conns) {
+        long sent, long recv, long conns, String domainStatus) {
+
+    /** A row without a domain status. */
+    public FlowRow(Instant time, Identity id, String proto, int family, String laddr, int lport, String raddr, int rport,
+                   String domain, String domainSource, String domainConfidence, long sent, long recv, long conns) {
+        this(time, id, proto, family, laddr, lport, raddr, rport, domain, domainSource, domainConfidence, sent, recv,
+                conns, null);
+    }
 }

@@ -75,10 +75,11 @@ final class BatchSql implements AutoCloseable {
         insertIdent = c.prepareStatement("INSERT INTO idents (exe_id, name, cmdline, pexe_id, pname, pcmdline,"
                 + " uid, user, container, cgroup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
         upsertFlow = c.prepareStatement("INSERT INTO flows (time, ident_id, pid, ppid, proto, family, laddr, lport,"
-                + " raddr, rport, domain, domain_source, domain_confidence, sent, recv, conns)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " raddr, rport, domain, domain_source, domain_confidence, sent, recv, conns, domain_status)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (" + Schema.FLOW_KEY + ") DO UPDATE SET sent = sent + excluded.sent,"
-                + " recv = recv + excluded.recv, conns = conns + excluded.conns");
+                + " recv = recv + excluded.recv, conns = conns + excluded.conns,"
+                + " domain_status = coalesce(excluded.domain_status, domain_status)");
     }
 
     /** Writes the whole batch in one transaction, or nothing. */
@@ -108,7 +109,8 @@ final class BatchSql implements AutoCloseable {
                 text(upsertFlow, i++, r.domainConfidence());
                 upsertFlow.setLong(i++, r.sent());
                 upsertFlow.setLong(i++, r.recv());
-                upsertFlow.setLong(i, r.conns());
+                upsertFlow.setLong(i++, r.conns());
+                text(upsertFlow, i, r.domainStatus());
                 upsertFlow.executeUpdate();
             }
             commit.execute();

@@ -28,7 +28,8 @@ public final class RowJson {
     /** The stable field names of one row, in output order. */
     public static final List<String> FIELDS = List.of("time", "exe", "name", "cmdline", "sha256", "pid",
             "pexe", "pname", "pcmdline", "psha256", "uid", "user", "container", "proto", "family", "laddr",
-            "lport", "raddr", "rport", "domain", "domain_source", "domain_confidence", "sent", "recv", "conns");
+            "lport", "raddr", "rport", "domain", "domain_source", "domain_confidence", "sent", "recv", "conns",
+            "domain_status");
 
     /** Field names of {@code peekd query --sum-bytes --json}. */
     public static final List<String> TOTALS_FIELDS = List.of("exe", "name", "sent", "recv", "conns", "total");
@@ -122,6 +123,7 @@ public final class RowJson {
         g.writeNumberField("sent", r.sent());
         g.writeNumberField("recv", r.recv());
         g.writeNumberField("conns", r.conns());
+        g.writeStringField("domain_status", r.domainStatus());
         g.writeEndObject();
     }
 

@@ -88,7 +88,10 @@ final class Schema {
                     // Leads with time, so it also serves every time-range scan.
                     "CREATE UNIQUE INDEX flows_key ON flows (" + FLOW_KEY + ")",
                     "CREATE INDEX flows_ident_time ON flows (ident_id, time)",
-                    "PRAGMA application_id = " + APPLICATION_ID)));
+                    "PRAGMA application_id = " + APPLICATION_ID)),
+            // Why a domain was (or was not) given: ok, ambiguous, encrypted, none.
+            new Migration(2, "flows.domain_status", List.of(
+                    "ALTER TABLE flows ADD COLUMN domain_status TEXT")));
 
     static final int CURRENT = MIGRATIONS.size();
 

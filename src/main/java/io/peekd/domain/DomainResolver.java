@@ -57,6 +57,9 @@ public final class DomainResolver {
     private final Map<ProcKey, Map<InetAddress, List<Name>>> byProcess = new HashMap<>();
     private final Map<InetAddress, List<Name>> global = lru(MAX_GLOBAL);
     private final Map<FlowId, FlowEvidence> byFlow = lru(MAX_FLOWS);
+    private final Map<ProcKey, Long> exited = new HashMap<>();
+    private static final long EXITED_KEEP_NS = 600_000_000_000L, SWEEP_NS = 10_000_000_000L;
+    private long lastSweep;
 
     public DomainResolver(LongSupplier clockNs, ReverseLookup ptr) {
         this.clockNs = clockNs;
@@ -138,8 +141,21 @@ public final class DomainResolver {
         if (names.size() > 16) names.removeFirst();
     }
 
+    /**
+     * A process's evidence outlives it for a while: its last flows are
+     * attributed when their window closes, after the exit.
+     */
     private synchronized void forget(ProcKey p) {
-        byProcess.remove(p);
+        long now = clockNs.getAsLong();
+        exited.put(p, now);
+        if (now - lastSweep < SWEEP_NS) return;
+        lastSweep = now;
+        for (Iterator<Map.Entry<ProcKey, Long>> it = exited.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<ProcKey, Long> e = it.next();
+            if (now - e.getValue() < EXITED_KEEP_NS) continue;
+            byProcess.remove(e.getKey());
+            it.remove();
+        }
     }
 
     /** The domain of a flow now. Cheap: no I/O; a PTR lookup, if needed, is only started here. */

@@ -1,0 +1,174 @@
+package io.peekd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.peekd.testkit.Exec;
+import io.peekd.testkit.NetNs;
+import io.peekd.testkit.Tgen;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which domain a flow gets, from which evidence, with what confidence. A real
+ * dnsmasq serves the test names inside a network namespace this test creates;
+ * real clients (curl, python, openssl, getent) resolve and connect there.
+ */
+class DomainAttributionTest {
+    private static DaemonHarness peekd;
+    private static NetNs ns;
+    private static Path etcNetns;
+    private static Path work;
+    private static String peer;
+
+    @BeforeAll
+    static void start() throws Exception {
+        peekd = DaemonHarness.start();
+        ns = NetNs.create();
+        peer = NetNs.text(ns.peerV4());
+        work = Files.createTempDirectory(peekd.dir, "dns-");
+        // `ip netns exec` bind-mounts /etc/netns/NAME/* over /etc: clients in the namespace use our resolver.
+        etcNetns = Path.of("/etc/netns", ns.name());
+        Files.createDirectories(etcNetns);
+        Files.writeString(etcNetns.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n");
+        Files.writeString(etcNetns.resolve("hosts"), "127.0.0.1 localhost\n");
+        ns.start("/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--user=root",
+                "--listen-address=127.0.0.1", "--bind-interfaces", "--port=53", "--pid-file=" + work.resolve("dnsmasq.pid"),
+                "--host-record=target.peekd.test," + peer, "--cname=www.peekd.test,target.peekd.test",
+                "--host-record=a.peekd.test,127.0.0.2", "--host-record=b.peekd.test,127.0.0.2",
+                "--host-record=tls.peekd.test," + peer);
+        // Wait (bounded) until the resolver answers.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!ns.exec("getent", "hosts", "target.peekd.test").ok() && System.nanoTime() < deadline) Thread.sleep(100);
+        assertThat(ns.exec("getent", "hosts", "target.peekd.test").stdout()).contains(peer);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (ns != null) ns.close();
+        if (etcNetns != null) {
+            for (String f : List.of("resolv.conf", "hosts")) Files.deleteIfExists(etcNetns.resolve(f));
+            Files.deleteIfExists(etcNetns);
+        }
+        if (peekd != null) peekd.close();
+    }
+
+    /** A uniquely named copy of a system program, so rows can be picked by exe. */
+    private static Path copy(String program, String name) throws Exception {
+        Path dir = Files.createTempDirectory(work, "bin-");
+        Path p = dir.resolve(name);
+        Files.copy(Path.of(program), p, StandardCopyOption.COPY_ATTRIBUTES);
+        return p;
+    }
+
+    /** The flow of exe to rport that carried data (a refused retry has none and no evidence). */
+    private static JsonNode flowTo(Path exe, int rport) throws Exception {
+        List<JsonNode> rows = peekd.awaitRows(exe, rs -> rs.stream().anyMatch(r -> r.get("rport").asInt() == rport
+                && r.get("sent").asLong() > 0));
+        return rows.stream().filter(r -> r.get("rport").asInt() == rport && r.get("sent").asLong() > 0).findFirst()
+                .orElseThrow(() -> new AssertionError("no flow of " + exe + " to port " + rport + " in " + rows));
+    }
+
+    @Test
+    void httpHostHeaderNamesTheFlowWithHighConfidence() throws Exception {
+        Path curl = copy("/usr/bin/curl", "curl-http");
+        try (Tgen.Running web = Tgen.start(ns, Tgen.copyAs("web-sink"), "tcp-sink", "--listen", peer + ":0")) {
+            int port = web.port();
+            ns.exec(Duration.ofSeconds(20), curl.toString(), "-s", "-m", "3", "-o", "/dev/null",
+                    "http://www.peekd.test:" + port + "/");
+            JsonNode r = flowTo(curl, port);
+            assertThat(r.get("domain").asText()).isEqualTo("www.peekd.test");
+            assertThat(r.get("domain_source").asText()).isEqualTo("http");
+            assertThat(r.get("domain_confidence").asText()).isEqualTo("high");
+            assertThat(r.get("domain_status").asText()).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void aProcessThatResolvedTheNameItselfGetsItFromDns() throws Exception {
+        Path py = copy("/usr/bin/python3", "py-resolver");
+        try (Tgen.Running sink = Tgen.start(ns, Tgen.copyAs("py-sink"), "tcp-sink", "--listen", peer + ":0")) {
+            int port = sink.port();
+            Exec e = ns.exec(Duration.ofSeconds(20), py.toString(), "-c",
+                    "import socket\n"
+                    + "ai = socket.getaddrinfo('www.peekd.test', " + port + ", socket.AF_INET, socket.SOCK_STREAM)\n"
+                    + "s = socket.create_connection(ai[0][4][:2]); s.sendall(b'not a protocol'); s.close()\n");
+            assertThat(e.ok()).as(e.stderr()).isTrue();
+            JsonNode r = flowTo(py, port);
+            // The name the program asked for, not the CNAME target it led to.
+            assertThat(r.get("domain").asText()).isEqualTo("www.peekd.test");
+            assertThat(r.get("domain_source").asText()).isIn("dns", "getaddrinfo");
+            assertThat(r.get("domain_confidence").asText()).isEqualTo("high");
+        }
+    }
+
+    @Test
+    void tlsSniNamesTheFlow() throws Exception {
+        Path key = work.resolve("key.pem"), cert = work.resolve("cert.pem");
+        assertThat(Exec.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=tls.peekd.test",
+                "-days", "1", "-keyout", key.toString(), "-out", cert.toString()).ok()).isTrue();
+        int port = 20000 + (int) (ProcessHandle.current().pid() % 20000);
+        Process server = ns.start("openssl", "s_server", "-accept", peer + ":" + port, "-key", key.toString(),
+                "-cert", cert.toString(), "-naccept", "1", "-quiet");
+        try {
+            Path client = copy("/usr/bin/openssl", "tls-client");
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            Exec e;
+            do {
+                e = ns.exec(Duration.ofSeconds(10), "sh", "-c", "echo | " + client + " s_client -connect " + peer + ":" + port
+                        + " -servername tls.peekd.test");
+            } while (!e.stdout().contains("BEGIN CERTIFICATE") && System.nanoTime() < deadline && sleep());
+            JsonNode r = flowTo(client, port);
+            assertThat(r.get("domain").asText()).isEqualTo("tls.peekd.test");
+            assertThat(r.get("domain_source").asText()).isEqualTo("sni");
+            assertThat(r.get("domain_confidence").asText()).isEqualTo("high");
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    private static boolean sleep() throws InterruptedException {
+        Thread.sleep(200);
+        return true;
+    }
+
+    @Test
+    void proxyConnectTargetNamesTheFlow() throws Exception {
+        Path curl = copy("/usr/bin/curl", "curl-proxy");
+        try (Tgen.Running proxy = Tgen.start(ns, Tgen.copyAs("proxy-sink"), "tcp-sink", "--listen", peer + ":0")) {
+            int port = proxy.port();
+            ns.exec(Duration.ofSeconds(20), curl.toString(), "-s", "-m", "2", "-o", "/dev/null", "-p", "-x",
+                    "http://" + peer + ":" + port, "https://secure.peekd.test/");
+            JsonNode r = flowTo(curl, port);
+            assertThat(r.get("domain").asText()).isEqualTo("secure.peekd.test");
+            assertThat(r.get("domain_source").asText()).isEqualTo("connect");
+            assertThat(r.get("domain_confidence").asText()).isEqualTo("high");
+        }
+    }
+
+    @Test
+    void anotherProcessesAnswerIsOnlyLowConfidenceAndSharedAddressesAreAmbiguous() throws Exception {
+        try (Tgen.Running sink = Tgen.start(ns, Tgen.copyAs("cdn-sink"), "tcp-sink", "--listen", "127.0.0.2:0", "--conns", "2")) {
+            int port = sink.port();
+            assertThat(ns.exec(Path.of("/usr/bin/getent").toString(), "ahosts", "a.peekd.test").ok()).isTrue();
+            Path first = Tgen.copyAs("cdn-client-1");
+            Tgen.run(ns, first, "tcp-send", "--to", "127.0.0.2:" + port, "--bytes", "10");
+            JsonNode r = flowTo(first, port);
+            assertThat(r.get("domain").asText()).isEqualTo("a.peekd.test");
+            assertThat(r.get("domain_confidence").asText()).isEqualTo("low");
+
+            assertThat(ns.exec("getent", "ahosts", "b.peekd.test").ok()).isTrue();
+            Path second = Tgen.copyAs("cdn-client-2");
+            Tgen.run(ns, second, "tcp-send", "--to", "127.0.0.2:" + port, "--bytes", "10");
+            JsonNode r2 = flowTo(second, port);
+            assertThat(r2.get("domain_confidence").asText()).isEqualTo("low");
+            assertThat(r2.get("domain_status").asText()).isEqualTo("ambiguous");
+        }
+    }
+}

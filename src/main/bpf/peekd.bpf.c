@@ -315,6 +315,40 @@ int BPF_PROG(on_recv, struct sock *sk, int ret, int flags)
 	return account(sk, ret, 0);
 }
 
+/*
+ * Fallback for kernels before 6.3, which lack the sock_*_length tracepoints:
+ * the same accounting from fexit on sock_sendmsg/sock_recvmsg. Not loaded
+ * unless the daemon picks this hook set ("?" = no autoload). On those kernels
+ * sendfile() to a socket went through sendpage, which this does not see.
+ */
+SEC("?fexit/sock_sendmsg")
+int BPF_PROG(on_send_fexit, struct socket *sock, struct msghdr *msg, int ret)
+{
+	if (ret <= 0)
+		return 0;
+	struct sock *sk = sock->sk;
+	if (!sk)
+		return 0;
+	stat_add(PEEKD_ST_SEND_CALLS, 1);
+	return account(sk, ret, 1);
+}
+
+SEC("?fexit/sock_recvmsg")
+int BPF_PROG(on_recv_fexit, struct socket *sock, struct msghdr *msg, int flags, int ret)
+{
+	if (ret <= 0 || (flags & MSG_PEEK))
+		return 0;
+	struct sock *sk = sock->sk;
+	if (!sk)
+		return 0;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	if ((family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP)
+		return 0;
+	stat_add(PEEKD_ST_RECV_CALLS, 1);
+	return account(sk, ret, 0);
+}
+
 /* Payload the application has consumed from this TCP socket so far. The
  * socket counters include the peer's FIN (one sequence number) once it is
  * received; it is consumed when copied_seq reaches rcv_nxt. */

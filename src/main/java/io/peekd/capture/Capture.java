@@ -68,12 +68,19 @@ public final class Capture implements AutoCloseable {
         try {
             obj.setMaxEntries("flows", o.flowMapEntries());
             obj.setMaxEntries("events", o.ringBufferKib() * 1024);
+            List<String> tracepoints = hooks(probe);
+            if (KernelProbe.FEXIT.equals(probe.hookSet())) {
+                obj.setAutoload("on_send", false);
+                obj.setAutoload("on_recv", false);
+                obj.setAutoload("on_send_fexit", true);
+                obj.setAutoload("on_recv_fexit", true);
+            }
             obj.load();
             List<String> problems = Layouts.verify(obj.btf());
             if (!problems.isEmpty())
                 throw new BpfException("the BPF object and this build disagree on event layouts: " + String.join("; ", problems));
             Capture c = new Capture(obj, probe, o, listener);
-            for (String p : TRACEPOINTS) obj.attach(p);
+            for (String p : tracepoints) obj.attach(p);
             for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
             c.attachResolverProbes(obj);
             c.ringThread.start();
@@ -82,6 +89,18 @@ public final class Capture implements AutoCloseable {
             obj.close();
             throw e;
         }
+    }
+
+    /** The programs attached by name for a hook set. */
+    static List<String> hooks(KernelProbe.Result probe) {
+        if (!KernelProbe.FEXIT.equals(probe.hookSet())) return TRACEPOINTS;
+        List<String> l = new java.util.ArrayList<>(TRACEPOINTS);
+        l.replaceAll(p -> switch (p) {
+            case "on_send" -> "on_send_fexit";
+            case "on_recv" -> "on_recv_fexit";
+            default -> p;
+        });
+        return List.copyOf(l);
     }
 
     /**

@@ -14,6 +14,9 @@ public final class KernelProbe {
     private static final Path BTF = Path.of("/sys/kernel/btf/vmlinux");
     private static final int CAP_NET_ADMIN = 12, CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39;
 
+    /** Hook sets: the tracepoints of Linux 6.3+, or fexit on sock_sendmsg/sock_recvmsg before that. */
+    public static final String TRACEPOINTS = "tracepoints", FEXIT = "fexit";
+
     /** What the probe found. */
     public record Result(String hookSet, Path cgroup2, String kernel) {
     }
@@ -41,10 +44,12 @@ public final class KernelProbe {
         try {
             byte[] btf = Files.readAllBytes(BTF);
             if (contains(btf, "btf_trace_sock_send_length") && contains(btf, "btf_trace_sock_recv_length"))
-                hookSet = "tracepoints";
+                hookSet = TRACEPOINTS;
+            else if (contains(btf, "sock_sendmsg") && contains(btf, "sock_recvmsg"))
+                hookSet = FEXIT; // Linux < 6.3: same accounting from fexit; Capture reports if the kernel refuses it
             else
-                throw new Unsupported("this kernel (" + kernel + ") lacks the sock:sock_send_length tracepoint of Linux 6.3;"
-                        + " peekd's kprobe/fentry hook set for older kernels is not available yet.");
+                throw new Unsupported("this kernel (" + kernel + ") has neither the sock:sock_send_length tracepoint"
+                        + " of Linux 6.3 nor BTF for sock_sendmsg, so peekd cannot see sends.");
         } catch (IOException e) {
             throw new Unsupported("cannot read " + BTF + ": " + e.getMessage());
         }

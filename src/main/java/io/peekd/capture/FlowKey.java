@@ -48,6 +48,19 @@ public record FlowKey(int tgid, int uid, long startNs, long exeIno, long exeDev,
         };
     }
 
+    /** The remote address, or null for families without one. */
+    public InetAddress remoteInet() {
+        try {
+            return switch (family) {
+                case AF_INET -> InetAddress.getByAddress(Arrays.copyOf(raddr, 4));
+                case AF_INET6 -> InetAddress.getByAddress(raddr);
+                default -> null;
+            };
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     public String localAddress() {
         return format(laddr);
     }

@@ -118,13 +118,19 @@ final class Binder {
                 s.get("file_upload", vt.fileUpload(), Conv.bool()),
                 s.get("request_limit_seconds", vt.requestLimitSeconds(), Conv.intIn(1, 86_400))));
 
+        var g = d.geoip();
+        var geoip = section("geoip", s -> new Config.GeoIp(
+                s.get("enabled", g.enabled(), Conv.bool()),
+                s.get("country_db", g.countryDb(), Conv.absolutePath()),
+                s.get("asn_db", g.asnDb(), Conv.absolutePath())));
+
         if (web.enabled() && metrics.prometheusPort() == web.port()) {
             report(Kind.BAD_VALUE, List.of("metrics", "prometheus_port"), -1,
                     metrics.prometheusPort() + " is already the web dashboard's port (web.port); pick another, or 0 for none");
         }
         reportUnknown();
         return new Config(paths, database, monitoring, capture, log, metrics, broadcast, desktop, web, identity,
-                virustotal);
+                virustotal, geoip);
     }
 
     /** Problems in file order; those without a line come last. */

@@ -16,7 +16,7 @@ import java.util.OptionalLong;
 public record Config(
         Paths paths, Database database, Monitoring monitoring, Capture capture, Log log,
         Metrics metrics, Broadcast broadcast, Desktop desktop, Web web, Identity identity,
-        VirusTotal virustotal) {
+        VirusTotal virustotal, GeoIp geoip) {
 
     public Config {
         Objects.requireNonNull(paths, "paths");
@@ -30,6 +30,7 @@ public record Config(
         Objects.requireNonNull(web, "web");
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(virustotal, "virustotal");
+        Objects.requireNonNull(geoip, "geoip");
     }
 
     private static final Config DEFAULTS = new Config(
@@ -44,7 +45,8 @@ public record Config(
             new Desktop("root", true),
             new Web(false, 5100, InetAddress.ofLiteral("127.0.0.1"), 30, Duration.ofHours(24), 200),
             new Identity(OptionalLong.empty(), 1024, 2),
-            new VirusTotal("", false, 15));
+            new VirusTotal("", false, 15),
+            new GeoIp(true, Path.of("/var/lib/peekd/geoip/country.mmdb"), Path.of("/var/lib/peekd/geoip/asn.mmdb")));
 
     /** What an empty or missing config file means. */
     public static Config defaults() {
@@ -179,6 +181,17 @@ public record Config(
     public record Identity(OptionalLong stDevMask, int fdCacheSize, int hashThreads) {
         public Identity {
             Objects.requireNonNull(stDevMask, "stDevMask");
+        }
+    }
+
+    /**
+     * {@code [geoip]}: MaxMind-format databases for country and ASN of public
+     * remote addresses. A missing file turns that lookup off (logged once).
+     */
+    public record GeoIp(boolean enabled, Path countryDb, Path asnDb) {
+        public GeoIp {
+            Objects.requireNonNull(countryDb, "countryDb");
+            Objects.requireNonNull(asnDb, "asnDb");
         }
     }
 

@@ -78,6 +78,11 @@ public final class ConfigWriter {
                 .put("api_key", withSecrets ? vt.apiKey() : "")
                 .put("file_upload", vt.fileUpload())
                 .put("request_limit_seconds", vt.requestLimitSeconds()));
+        var g = c.geoip();
+        table(out, "geoip", t -> t
+                .put("enabled", g.enabled())
+                .put("country_db", g.countryDb().toString())
+                .put("asn_db", g.asnDb().toString()));
         return out.toString();
     }
 

@@ -10,6 +10,7 @@ import io.peekd.capture.KernelEvent;
 import io.peekd.capture.KernelProbe;
 import io.peekd.domain.Attribution;
 import io.peekd.domain.DomainResolver;
+import io.peekd.domain.GeoIp;
 import io.peekd.domain.ReverseLookup;
 import io.peekd.flow.Broadcast;
 import io.peekd.flow.FlowRow;
@@ -47,6 +48,7 @@ public final class Daemon implements AutoCloseable {
     private final Broadcast broadcast;
     private final ReverseLookup ptr = new ReverseLookup(java.time.Duration.ofSeconds(2));
     private final DomainResolver domains = new DomainResolver(System::nanoTime, ptr);
+    private final GeoIp geo;
     private final Thread drainThread;
     private volatile boolean running = true;
     private boolean closed;
@@ -56,6 +58,7 @@ public final class Daemon implements AutoCloseable {
     private Daemon(DaemonSettings s, KernelProbe.Result probe, List<Subscriber> subscribers) throws IOException {
         this.settings = s;
         this.broadcast = new Broadcast(s.channelCapacity());
+        this.geo = s.geoip() == null ? GeoIp.disabled() : s.geoip();
         subscribers.forEach(broadcast::subscribe);
         for (Path d : List.of(s.dataDir(), s.runDir(), s.logDir())) Files.createDirectories(d);
         this.errors = new ErrorLog(s.errorLog());
@@ -169,8 +172,9 @@ public final class Daemon implements AutoCloseable {
         int lport = ip && settings.logPorts() ? k.lport() : -1;
         int rport = ip && settings.logPorts() ? k.rport() : -1;
         Attribution d = domains.attribute(k);
+        GeoIp.Geo g = ip ? geo.lookup(k.remoteInet()) : new GeoIp.Geo(null, null, null);
         return new FlowRow(time, id, k.protoName(), k.ipVersion(), laddr, lport, raddr, rport, d.domain(), d.source(),
-                d.confidence(), sent, recv, conns, d.status());
+                d.confidence(), sent, recv, conns, d.status(), g.country(), g.asn(), g.asOrg());
     }
 
     /** Rows of the open window, not yet stored: what a live query adds to the database. */
@@ -250,6 +254,7 @@ public final class Daemon implements AutoCloseable {
         capture.close();
         broadcast.close();
         ptr.close();
+        geo.close();
         if (store != null) {
             try {
                 store.writer().flush(java.time.Duration.ofSeconds(3));

@@ -75,8 +75,8 @@ final class BatchSql implements AutoCloseable {
         insertIdent = c.prepareStatement("INSERT INTO idents (exe_id, name, cmdline, pexe_id, pname, pcmdline,"
                 + " uid, user, container, cgroup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
         upsertFlow = c.prepareStatement("INSERT INTO flows (time, ident_id, pid, ppid, proto, family, laddr, lport,"
-                + " raddr, rport, domain, domain_source, domain_confidence, sent, recv, conns, domain_status)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " raddr, rport, domain, domain_source, domain_confidence, sent, recv, conns, domain_status,"
+                + " country, asn, as_org) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (" + Schema.FLOW_KEY + ") DO UPDATE SET sent = sent + excluded.sent,"
                 + " recv = recv + excluded.recv, conns = conns + excluded.conns,"
                 + " domain_status = coalesce(excluded.domain_status, domain_status)");
@@ -110,7 +110,11 @@ final class BatchSql implements AutoCloseable {
                 upsertFlow.setLong(i++, r.sent());
                 upsertFlow.setLong(i++, r.recv());
                 upsertFlow.setLong(i++, r.conns());
-                text(upsertFlow, i, r.domainStatus());
+                text(upsertFlow, i++, r.domainStatus());
+                text(upsertFlow, i++, r.country());
+                if (r.asn() == null) upsertFlow.setNull(i++, java.sql.Types.INTEGER);
+                else upsertFlow.setLong(i++, r.asn());
+                text(upsertFlow, i, r.asOrg());
                 upsertFlow.executeUpdate();
             }
             commit.execute();

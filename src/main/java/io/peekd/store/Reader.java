@@ -88,7 +88,7 @@ public final class Reader implements AutoCloseable {
         String sql = "SELECT f.time, e.path, i.name, i.cmdline, e.sha256, f.pid, pe.path, i.pname, i.pcmdline,"
                 + " pe.sha256, f.ppid, i.uid, i.user, i.cgroup, i.container, f.proto, f.family, f.laddr, f.lport,"
                 + " f.raddr, f.rport, f.domain, f.domain_source, f.domain_confidence, f.sent, f.recv, f.conns,"
-                + " f.domain_status" + FROM + where
+                + " f.domain_status, f.country, f.asn, f.as_org" + FROM + where
                 + (q.limit() > 0 ? " ORDER BY f.time DESC, f.rowid DESC LIMIT " + q.limit()
                                  : " ORDER BY f.time, f.rowid");
         List<FlowRow> rows = new ArrayList<>();
@@ -100,7 +100,8 @@ public final class Reader implements AutoCloseable {
                 rows.add(new FlowRow(Instant.ofEpochSecond(rs.getLong(1)), id, rs.getString(16), rs.getInt(17),
                         rs.getString(18), rs.getInt(19), rs.getString(20), rs.getInt(21), rs.getString(22),
                         rs.getString(23), rs.getString(24), rs.getLong(25), rs.getLong(26), rs.getLong(27),
-                        rs.getString(28)));
+                        rs.getString(28), rs.getString(29), rs.getObject(30) == null ? null : rs.getLong(30),
+                        rs.getString(31)));
             }
         } catch (SQLException e) {
             throw failure("query", e);

@@ -29,7 +29,7 @@ public final class RowJson {
     public static final List<String> FIELDS = List.of("time", "exe", "name", "cmdline", "sha256", "pid",
             "pexe", "pname", "pcmdline", "psha256", "uid", "user", "container", "proto", "family", "laddr",
             "lport", "raddr", "rport", "domain", "domain_source", "domain_confidence", "sent", "recv", "conns",
-            "domain_status");
+            "domain_status", "country", "asn", "as_org");
 
     /** Field names of {@code peekd query --sum-bytes --json}. */
     public static final List<String> TOTALS_FIELDS = List.of("exe", "name", "sent", "recv", "conns", "total");
@@ -124,6 +124,10 @@ public final class RowJson {
         g.writeNumberField("recv", r.recv());
         g.writeNumberField("conns", r.conns());
         g.writeStringField("domain_status", r.domainStatus());
+        g.writeStringField("country", r.country());
+        if (r.asn() == null) g.writeNullField("asn");
+        else g.writeNumberField("asn", r.asn());
+        g.writeStringField("as_org", r.asOrg());
         g.writeEndObject();
     }
 

@@ -91,7 +91,12 @@ final class Schema {
                     "PRAGMA application_id = " + APPLICATION_ID)),
             // Why a domain was (or was not) given: ok, ambiguous, encrypted, none.
             new Migration(2, "flows.domain_status", List.of(
-                    "ALTER TABLE flows ADD COLUMN domain_status TEXT")));
+                    "ALTER TABLE flows ADD COLUMN domain_status TEXT")),
+            // GeoIP of the remote address as it was when the traffic moved.
+            new Migration(3, "flows.country, asn, as_org", List.of(
+                    "ALTER TABLE flows ADD COLUMN country TEXT",
+                    "ALTER TABLE flows ADD COLUMN asn INTEGER",
+                    "ALTER TABLE flows ADD COLUMN as_org TEXT")));
 
     static final int CURRENT = MIGRATIONS.size();
 

@@ -115,6 +115,7 @@ class KernelCaptureTest {
                     assertThat(r.get("rport").asInt()).isEqualTo(port);
                     assertThat(r.get("proto").asText()).isEqualTo("tcp");
                     assertThat(r.get("family").asInt()).isEqualTo(peer.contains(":") ? 6 : 4);
+                    assertThat(r.get("country").asText()).as("namespace peers are private addresses").isEqualTo("private");
                 });
             }
         }

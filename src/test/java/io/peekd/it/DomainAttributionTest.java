@@ -39,10 +39,10 @@ class DomainAttributionTest {
         Files.writeString(etcNetns.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n");
         Files.writeString(etcNetns.resolve("hosts"), "127.0.0.1 localhost\n");
         ns.start("/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--user=root",
-                "--listen-address=127.0.0.1", "--bind-interfaces", "--port=53", "--pid-file=" + work.resolve("dnsmasq.pid"),
+                "--listen-address=127.0.0.1," + peer, "--bind-interfaces", "--port=53", "--pid-file=" + work.resolve("dnsmasq.pid"),
                 "--host-record=target.peekd.test," + peer, "--cname=www.peekd.test,target.peekd.test",
                 "--host-record=a.peekd.test,127.0.0.2", "--host-record=b.peekd.test,127.0.0.2",
-                "--host-record=tls.peekd.test," + peer);
+                "--host-record=tls.peekd.test," + peer, "--host-record=tcp.peekd.test," + NetNs.text(ns.peerV6()));
         // Wait (bounded) until the resolver answers.
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!ns.exec("getent", "hosts", "target.peekd.test").ok() && System.nanoTime() < deadline) Thread.sleep(100);
@@ -130,6 +130,67 @@ class DomainAttributionTest {
             assertThat(r.get("domain_confidence").asText()).isEqualTo("high");
         } finally {
             server.destroyForcibly();
+        }
+        // The same server reached without SNI: no name from the handshake, only others' answers (low).
+        Process again = ns.start("openssl", "s_server", "-accept", peer + ":" + (port + 1), "-key", key.toString(),
+                "-cert", cert.toString(), "-naccept", "1", "-quiet");
+        try {
+            Path bare = copy("/usr/bin/openssl", "tls-nosni");
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            Exec e;
+            do {
+                e = ns.exec(Duration.ofSeconds(10), "sh", "-c", "echo | " + bare + " s_client -noservername -connect "
+                        + peer + ":" + (port + 1));
+            } while (!e.stdout().contains("BEGIN CERTIFICATE") && System.nanoTime() < deadline && sleep());
+            JsonNode r = flowTo(bare, port + 1);
+            assertThat(r.get("domain_source").asText()).isNotEqualTo("sni");
+            assertThat(r.get("domain_confidence").asText()).isEqualTo("low");
+        } finally {
+            again.destroyForcibly();
+        }
+    }
+
+    /**
+     * This JVM resolves the name with its own DNS client (dnsjava, no libc), over
+     * UDP and over TCP, from the resolver on the namespace peer, then connects.
+     */
+    /**
+     * This JVM resolves names with its own DNS client (dnsjava, no libc) from the
+     * resolver on the namespace peer: an A record over UDP, an AAAA record over
+     * TCP (each name has its own address, so neither can borrow the other's answer).
+     */
+    @Test
+    void aClientDoingItsOwnDnsOverUdpAndTcpGetsTheName() throws Exception {
+        ownDns(false, "www.peekd.test", org.xbill.DNS.Type.A, peer);
+        ownDns(true, "tcp.peekd.test", org.xbill.DNS.Type.AAAA, NetNs.text(ns.peerV6()));
+    }
+
+    private void ownDns(boolean tcp, String name, int type, String expected) throws Exception {
+        org.xbill.DNS.SimpleResolver r = new org.xbill.DNS.SimpleResolver(ns.peerV4());
+        r.setTCP(tcp);
+        r.setTimeout(Duration.ofSeconds(3));
+        org.xbill.DNS.Message answer = r.send(org.xbill.DNS.Message.newQuery(org.xbill.DNS.Record.newRecord(
+                org.xbill.DNS.Name.fromString(name + "."), type, org.xbill.DNS.DClass.IN)));
+        java.net.InetAddress addr = answer.getSection(org.xbill.DNS.Section.ANSWER).stream()
+                .map(rec -> rec instanceof org.xbill.DNS.ARecord a ? a.getAddress()
+                        : rec instanceof org.xbill.DNS.AAAARecord a6 ? a6.getAddress() : null)
+                .filter(java.util.Objects::nonNull).findFirst().orElseThrow();
+        assertThat(NetNs.text(addr)).isEqualTo(expected);
+        String listen = addr instanceof java.net.Inet6Address ? "[" + expected + "]:0" : expected + ":0";
+        try (Tgen.Running sink = Tgen.start(ns, Tgen.copyAs("own-dns-sink"), "tcp-sink", "--listen", listen)) {
+            int port = sink.port();
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(addr, port), 3000);
+                s.getOutputStream().write("no protocol here".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            }
+            sink.await();
+            Path java = Path.of(System.getProperty("java.home"), "bin", "java").toRealPath();
+            List<JsonNode> rows = peekd.awaitRows(java, rs -> rs.stream().anyMatch(x -> x.get("rport").asInt() == port));
+            JsonNode row = rows.stream().filter(x -> x.get("rport").asInt() == port).findFirst()
+                    .orElseThrow(() -> new AssertionError("no row to port " + port));
+            assertThat(row.get("domain").asText()).as(tcp ? "DNS over TCP" : "DNS over UDP").isEqualTo(name);
+            assertThat(row.get("domain_source").asText()).isEqualTo("dns");
+            assertThat(row.get("domain_confidence").asText()).isEqualTo("high");
         }
     }
 

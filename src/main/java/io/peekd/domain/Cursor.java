@@ -13,6 +13,8 @@ final class Cursor {
     private int pos;
     private final int limit;
     private final int available;
+    /** Set once a sub-structure ran past the captured bytes: nothing after it can be read. */
+    private boolean cut;
 
     private Cursor(byte[] buf, int pos, int limit, int available) {
         this.buf = buf;
@@ -41,7 +43,7 @@ final class Cursor {
     }
 
     boolean atDeclaredEnd() {
-        return pos >= limit;
+        return !cut && pos >= limit;
     }
 
     /** True when every declared byte is also present. */
@@ -54,6 +56,7 @@ final class Cursor {
     }
 
     private void need(int n, String what) {
+        if (cut) throw new Malformed(RejectReason.TRUNCATED, what + " lies after the end of the capture");
         if (n < 0 || n > limit - pos) {
             throw new Malformed(RejectReason.LENGTH_MISMATCH, what + " needs " + n + " bytes, only "
                     + (limit - pos) + " declared");
@@ -104,7 +107,12 @@ final class Cursor {
                     + (limit - pos) + " declared");
         }
         Cursor c = new Cursor(buf, pos, pos + len, Math.min(available, pos + len));
-        pos = Math.min(available, pos + len);
+        if (pos + len > available) {
+            cut = true;
+            pos = available;
+        } else {
+            pos += len;
+        }
         return c;
     }
 }

@@ -118,26 +118,28 @@ public final class DnsAnswers {
         boolean complete = (wire[2] & 0x02) == 0;
         byte[] strict = wire.clone();
         strict[2] &= ~0x02;
+        // Walk the framing first: a capture cut mid-message (or header counts far beyond the
+        // records present) is read as the message of its whole records, so dnsjava never
+        // sizes its sections from counts the bytes cannot back.
+        DnsFraming.Prefix prefix = DnsFraming.cutPrefix(strict);
+        if (prefix != null) {
+            strict = java.util.Arrays.copyOf(strict, prefix.end());
+            for (int s = 0; s < 4; s++) {
+                strict[4 + 2 * s] = (byte) (prefix.counts()[s] >> 8);
+                strict[5 + 2 * s] = (byte) prefix.counts()[s];
+            }
+            complete = false;
+        }
         Message msg;
         try {
             msg = new Message(strict);
         } catch (IOException e) {
             RejectReason reason = classify(e);
-            if (reason != RejectReason.TRUNCATED) return rejected(reason, "dnsjava: " + e.getMessage());
-            DnsFraming.Prefix prefix = DnsFraming.cutPrefix(strict);
-            if (prefix == null) return rejected(RejectReason.BAD_RECORD, "record data shorter than its type needs (" + e.getMessage() + ")");
-            // A capture cut mid-message: read the whole records before the cut, as a message of their own.
-            byte[] head = java.util.Arrays.copyOf(strict, prefix.end());
-            for (int s = 0; s < 4; s++) {
-                head[4 + 2 * s] = (byte) (prefix.counts()[s] >> 8);
-                head[5 + 2 * s] = (byte) prefix.counts()[s];
+            if (reason == RejectReason.TRUNCATED) {
+                // The framing held, so the bytes ran out inside one record's data.
+                return rejected(RejectReason.BAD_RECORD, "record data shorter than its type needs (" + e.getMessage() + ")");
             }
-            try {
-                msg = new Message(head);
-            } catch (IOException again) {
-                return rejected(classify(again), "dnsjava: " + again.getMessage());
-            }
-            complete = false;
+            return rejected(reason, "dnsjava: " + e.getMessage());
         }
         if (!msg.getHeader().getFlag(Flags.QR)) return rejected(RejectReason.NOT_RESPONSE, "query, not a response");
         if (msg.getHeader().getOpcode() != Opcode.QUERY) {

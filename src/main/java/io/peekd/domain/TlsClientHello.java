@@ -103,7 +103,7 @@ public final class TlsClientHello {
      * or QUIC CRYPTO frames. {@code cut} says the bytes may stop before the message does.
      */
     static ClientHello parseHandshake(byte[] hs, boolean cut) {
-        Cursor head = Cursor.of(hs, 0, hs.length);
+        Cursor head = Cursor.declared(hs, 0, 4, hs.length);
         int type = head.u8("handshake type");
         if (type != HANDSHAKE_CLIENT_HELLO) throw new Malformed(RejectReason.NOT_CLIENT_HELLO, "handshake type " + type);
         int len = head.u24("handshake length");

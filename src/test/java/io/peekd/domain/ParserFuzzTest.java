@@ -2,22 +2,19 @@ package io.peekd.domain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.ShrinkingMode;
-import net.jqwik.api.constraints.Size;
-import net.jqwik.api.statistics.Statistics;
+import java.util.Random;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
 
 /**
  * Mutation fuzzing of every parser from the seed corpus. The property: whatever the bytes,
  * the parser returns a result (never throws, never reports an internal error), counts it
  * exactly once, and anything it does accept satisfies the result's invariants.
- * Fixed seeds and bounded tries keep runs reproducible and short.
+ * Fixed seeds and bounded tries keep runs reproducible and short; a failure names the
+ * seed and try, so it can be replayed.
  */
 class ParserFuzzTest {
 
@@ -73,31 +70,49 @@ class ParserFuzzTest {
         return b;
     }
 
-    static Arbitrary<byte[]> mutated(String... parsers) {
-        List<byte[]> seeds = Corpus.load().stream().filter(s -> List.of(parsers).contains(s.parser())).map(Corpus.Seed::bytes).toList();
-        Arbitrary<Mutation> mutation = Combinators.combine(Arbitraries.of(Op.class), Arbitraries.integers().between(0, 1 << 16),
-                Arbitraries.integers().between(0, 255), Arbitraries.integers().between(1, 64)).as(Mutation::new);
-        return Combinators.combine(Arbitraries.of(seeds), mutation.list().ofMinSize(1).ofMaxSize(6)).as(ParserFuzzTest::apply);
+    static List<byte[]> seeds(String... parsers) {
+        return Corpus.load().stream().filter(x -> List.of(parsers).contains(x.parser())).map(Corpus.Seed::bytes).toList();
     }
 
-    @Provide
-    Arbitrary<byte[]> dnsInputs() {
-        return mutated("dns", "dnstcp");
+    static List<Mutation> mutations(Random rnd, int max) {
+        List<Mutation> ms = new ArrayList<>();
+        int n = 1 + rnd.nextInt(max);
+        for (int i = 0; i < n; i++)
+            ms.add(new Mutation(Op.values()[rnd.nextInt(Op.values().length)], rnd.nextInt((1 << 16) + 1), rnd.nextInt(256),
+                    1 + rnd.nextInt(64)));
+        return ms;
     }
 
-    @Provide
-    Arbitrary<byte[]> tlsInputs() {
-        return mutated("tls");
+    /** A mutant of a random seed, 1..6 mutations deep. */
+    static Function<Random, byte[]> mutated(String... parsers) {
+        List<byte[]> seeds = seeds(parsers);
+        assertThat(seeds).as("corpus seeds for " + List.of(parsers)).isNotEmpty();
+        return rnd -> apply(seeds.get(rnd.nextInt(seeds.size())), mutations(rnd, 6));
     }
 
-    @Provide
-    Arbitrary<byte[]> httpInputs() {
-        return mutated("http");
+    /**
+     * Runs {@code check} on {@link #TRIES} inputs from a seeded generator. Returns the share of
+     * inputs the parser accepted, so a fuzzer whose mutants all die at the first byte is caught.
+     */
+    static double fuzz(long seed, Function<Random, byte[]> gen, Function<byte[], ParseResult<?>> check) {
+        Random rnd = new Random(seed);
+        int parsed = 0;
+        for (int i = 0; i < TRIES; i++) {
+            byte[] in = gen.apply(rnd);
+            try {
+                if (check.apply(in).isParsed()) parsed++;
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError("seed " + seed + ", try " + i + ", input " + java.util.HexFormat.of().formatHex(in), e);
+            }
+        }
+        return 100.0 * parsed / TRIES;
     }
 
-    @Provide
-    Arbitrary<byte[]> quicInputs() {
-        return mutated("quic");
+    static void fuzzAll(long seed, Function<Random, byte[]> gen, Consumer<byte[]> check) {
+        fuzz(seed, gen, in -> {
+            check.accept(in);
+            return new ParseResult.Rejected<>(RejectReason.EMPTY, "");
+        });
     }
 
     private static void noInternalError(ParseResult<?> r) {
@@ -106,19 +121,6 @@ class ParserFuzzTest {
             assertThat(reason).as(detail).isNotEqualTo(RejectReason.INTERNAL_ERROR);
             assertThat(detail).isNotNull();
         }
-    }
-
-    /**
-     * Records whether the input was accepted. The fixed seed makes the share deterministic, and
-     * {@link #reachesDeepPaths} turns it into a check: a fuzzer whose mutants are all rejected at
-     * the first byte would prove nothing.
-     */
-    private static void outcome(ParseResult<?> r) {
-        Statistics.collect(r.isParsed() ? "parsed" : "rejected");
-    }
-
-    private static void reachesDeepPaths() {
-        Statistics.coverage(c -> c.check("parsed").percentage(p -> p > 2.0));
     }
 
     private static void canonical(String name) {
@@ -164,90 +166,112 @@ class ParserFuzzTest {
         });
     }
 
-    @Property(tries = TRIES, seed = "7349021", shrinking = ShrinkingMode.BOUNDED)
-    void dnsNeverThrows(@ForAll("dnsInputs") byte[] in) {
-        DnsAnswers p = new DnsAnswers();
-        ParseResult<DnsAnswer> udp = p.parseUdp(in);
-        checkDns(udp);
-        outcome(udp);
-        reachesDeepPaths();
-        List<ParseResult<DnsAnswer>> tcp = p.parseTcp(in);
-        assertThat(tcp).isNotEmpty().hasSizeLessThanOrEqualTo(DnsAnswers.MAX_TCP_MESSAGES);
-        tcp.forEach(ParserFuzzTest::checkDns);
-        assertThat(p.counters().parsed() + p.counters().rejectedTotal()).isEqualTo(1 + tcp.size());
-    }
-
-    @Property(tries = TRIES, seed = "7349022", shrinking = ShrinkingMode.BOUNDED)
-    void tlsNeverThrows(@ForAll("tlsInputs") byte[] in) {
-        TlsClientHello p = new TlsClientHello();
-        ParseResult<ClientHello> r = p.parse(in);
-        checkHello(r);
-        outcome(r);
-        reachesDeepPaths();
-        assertThat(p.counters().parsed() + p.counters().rejectedTotal()).isEqualTo(1);
-    }
-
-    @Property(tries = TRIES, seed = "7349023", shrinking = ShrinkingMode.BOUNDED)
-    void httpNeverThrows(@ForAll("httpInputs") byte[] in) {
-        HttpRequestHead p = new HttpRequestHead();
-        ParseResult<HttpHead> r = p.parse(in);
-        checkHttp(r);
-        outcome(r);
-        reachesDeepPaths();
-        assertThat(p.counters().parsed() + p.counters().rejectedTotal()).isEqualTo(1);
-    }
-
-    @Property(tries = TRIES, seed = "7349024", shrinking = ShrinkingMode.BOUNDED)
-    void quicNeverThrows(@ForAll("quicInputs") byte[] in) {
-        QuicInitial p = new QuicInitial();
-        checkHello(p.parse(in));
-        checkHello(p.parse(List.of(in, in)));
-        assertThat(p.counters().parsed() + p.counters().rejectedTotal()).isEqualTo(2);
-    }
-
-    /** Every seed of every kind into every parser: cross-feeding finds confusions between formats. */
-    @Property(tries = TRIES, seed = "7349025", shrinking = ShrinkingMode.BOUNDED)
-    void anyParserAnyInput(@ForAll("allInputs") byte[] in) {
-        checkDns(new DnsAnswers().parseUdp(in));
-        checkHello(new TlsClientHello().parse(in));
-        checkHttp(new HttpRequestHead().parse(in));
-        checkHello(new QuicInitial().parse(in));
-    }
-
-    @Provide
-    Arbitrary<byte[]> allInputs() {
-        return Arbitraries.oneOf(mutated("dns", "dnstcp", "tls", "http", "quic"),
-                Arbitraries.bytes().array(byte[].class).ofMaxSize(4096));
-    }
-
-    @Property(tries = TRIES, seed = "7349026", shrinking = ShrinkingMode.BOUNDED)
-    void quicFramesFuzzedUnderValidEncryption(@ForAll("frames") byte[] frames) {
-        // Mutating sealed packets mostly trips the AEAD; sealing mutated plaintext reaches the frame
-        // and ClientHello code with every packet still authentic.
-        ParseResult<ClientHello> r = new QuicInitial().parse(QuicInitialTest.seal(frames));
-        checkHello(r);
-        outcome(r);
-        reachesDeepPaths();
-    }
-
-    @Provide
-    Arbitrary<byte[]> frames() {
-        List<byte[]> hellos = Corpus.forParser("tls").stream().map(s -> s.bytes().length > 5 ? TlsBytes.handshakeOf(s.bytes()) : s.bytes()).toList();
-        Arbitrary<Mutation> mutation = Combinators.combine(Arbitraries.of(Op.class), Arbitraries.integers().between(0, 1 << 16),
-                Arbitraries.integers().between(0, 255), Arbitraries.integers().between(1, 64)).as(Mutation::new);
-        return Combinators.combine(Arbitraries.of(hellos), mutation.list().ofMinSize(1).ofMaxSize(4))
-                .as((h, ms) -> apply(QuicInitialTest.crypto(0, h), ms))
-                .filter(f -> f.length <= 1100);
-    }
-
-    @Property(tries = TRIES, seed = "7349027", shrinking = ShrinkingMode.BOUNDED)
-    void domainNamesNeverThrowAndAreIdempotent(@ForAll @Size(max = 300) String s) {
-        ParseResult<String> r = DomainNames.normalize(s);
-        noInternalError(r);
-        r.parsed().ifPresent(n -> {
-            assertThat(DomainNames.normalize(n)).isEqualTo(new ParseResult.Parsed<>(n));
-            assertThat(n.length()).isLessThanOrEqualTo(DomainNames.MAX_NAME);
-            assertThat(DomainNames.matchesSuffix(n, n)).isTrue();
+    @Test
+    void dnsNeverThrows() {
+        double share = fuzz(7349021, mutated("dns", "dnstcp"), in -> {
+            DnsAnswers p = new DnsAnswers();
+            ParseResult<DnsAnswer> udp = p.parseUdp(in);
+            checkDns(udp);
+            List<ParseResult<DnsAnswer>> tcp = p.parseTcp(in);
+            assertThat(tcp).isNotEmpty().hasSizeLessThanOrEqualTo(DnsAnswers.MAX_TCP_MESSAGES);
+            tcp.forEach(ParserFuzzTest::checkDns);
+            assertThat(p.counters().parsed() + p.counters().rejectedTotal()).isEqualTo(1 + tcp.size());
+            return udp;
         });
+        assertThat(share).as("share of DNS mutants accepted").isGreaterThan(2.0);
+    }
+
+    @Test
+    void tlsNeverThrows() {
+        double share = fuzz(7349022, mutated("tls"), in -> {
+            TlsClientHello p = new TlsClientHello();
+            ParseResult<ClientHello> r = p.parse(in);
+            checkHello(r);
+            assertThat(p.counters().parsed() + p.counters().rejectedTotal()).isEqualTo(1);
+            return r;
+        });
+        assertThat(share).as("share of TLS mutants accepted").isGreaterThan(2.0);
+    }
+
+    @Test
+    void httpNeverThrows() {
+        double share = fuzz(7349023, mutated("http"), in -> {
+            HttpRequestHead p = new HttpRequestHead();
+            ParseResult<HttpHead> r = p.parse(in);
+            checkHttp(r);
+            assertThat(p.counters().parsed() + p.counters().rejectedTotal()).isEqualTo(1);
+            return r;
+        });
+        assertThat(share).as("share of HTTP mutants accepted").isGreaterThan(2.0);
+    }
+
+    @Test
+    void quicNeverThrows() {
+        fuzzAll(7349024, mutated("quic"), in -> {
+            QuicInitial p = new QuicInitial();
+            checkHello(p.parse(in));
+            checkHello(p.parse(List.of(in, in)));
+            assertThat(p.counters().parsed() + p.counters().rejectedTotal()).isEqualTo(2);
+        });
+    }
+
+    /** Every seed of every kind into every parser, and raw random bytes: cross-feeding finds confusions between formats. */
+    @Test
+    void anyParserAnyInput() {
+        Function<Random, byte[]> corpus = mutated("dns", "dnstcp", "tls", "http", "quic");
+        Function<Random, byte[]> gen = rnd -> {
+            if (rnd.nextBoolean()) return corpus.apply(rnd);
+            byte[] b = new byte[rnd.nextInt(4097)];
+            rnd.nextBytes(b);
+            return b;
+        };
+        fuzzAll(7349025, gen, in -> {
+            checkDns(new DnsAnswers().parseUdp(in));
+            checkHello(new TlsClientHello().parse(in));
+            checkHttp(new HttpRequestHead().parse(in));
+            checkHello(new QuicInitial().parse(in));
+        });
+    }
+
+    /**
+     * Mutating sealed packets mostly trips the AEAD; sealing mutated plaintext reaches the frame
+     * and ClientHello code with every packet still authentic.
+     */
+    @Test
+    void quicFramesFuzzedUnderValidEncryption() {
+        List<byte[]> hellos = Corpus.forParser("tls").stream()
+                .map(x -> x.bytes().length > 5 ? TlsBytes.handshakeOf(x.bytes()) : x.bytes()).toList();
+        Function<Random, byte[]> gen = rnd -> {
+            byte[] f;
+            do {
+                f = apply(QuicInitialTest.crypto(0, hellos.get(rnd.nextInt(hellos.size()))), mutations(rnd, 4));
+            } while (f.length > 1100);
+            return QuicInitialTest.seal(f);
+        };
+        double share = fuzz(7349026, gen, in -> {
+            ParseResult<ClientHello> r = new QuicInitial().parse(in);
+            checkHello(r);
+            return r;
+        });
+        assertThat(share).as("share of sealed QUIC mutants accepted").isGreaterThan(2.0);
+    }
+
+    @Test
+    void domainNamesNeverThrowAndAreIdempotent() {
+        String alphabet = "abcXYZ019-_.*\u00e9\u00df\u0000 \t\u200b\u4e2d/:@";
+        Random rnd = new Random(7349027);
+        for (int i = 0; i < TRIES; i++) {
+            StringBuilder sb = new StringBuilder();
+            int n = rnd.nextInt(301);
+            for (int j = 0; j < n; j++) sb.append(alphabet.charAt(rnd.nextInt(alphabet.length())));
+            String s = sb.toString();
+            ParseResult<String> r = DomainNames.normalize(s);
+            noInternalError(r);
+            r.parsed().ifPresent(name -> {
+                assertThat(DomainNames.normalize(name)).isEqualTo(new ParseResult.Parsed<>(name));
+                assertThat(name.length()).isLessThanOrEqualTo(DomainNames.MAX_NAME);
+                assertThat(DomainNames.matchesSuffix(name, name)).isTrue();
+            });
+        }
     }
 }

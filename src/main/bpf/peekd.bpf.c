@@ -68,6 +68,8 @@ struct sk_info {
 	__u8 rcv_base;   /* rcv_consumed is a valid baseline */
 	__u8 want_first; /* a connecting TCP socket whose first payload we want to see */
 	__u64 rcv_consumed;
+	__u32 udp_seen;  /* a UDP socket's first datagram was looked at (QUIC Initial) */
+	__u32 pad;
 };
 
 struct {
@@ -709,6 +711,38 @@ static __always_inline void emit_payload(struct __sk_buff *skb, __u32 off, const
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* A UDP socket's first datagram, when it goes to port 443: a QUIC Initial
+ * carries the ClientHello (and its SNI). Each socket is looked at once. */
+static __always_inline int quic_first(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	struct sk_info *si = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!si || si->udp_seen)
+		return 1;
+	si->udp_seen = 1;
+	__u32 off = l4_offset(skb);
+	if (!off)
+		return 1;
+	__u16 dport = 0;
+	if (bpf_skb_load_bytes(skb, off + 2, &dport, 2) || bpf_ntohs(dport) != 443)
+		return 1;
+	struct peekd_flow_key k = {};
+	if (si->owned)
+		key_from_owner(&k, si);
+	key_from_bpf_sock(&k, sk);
+	if (k.rport == 0) {
+		/* Unconnected socket: the destination is in the packet. */
+		k.rport = 443;
+		if (skb->protocol == bpf_htons(ETH_P_IP)) {
+			__builtin_memset(k.raddr, 0, 16);
+			bpf_skb_load_bytes(skb, 16, k.raddr, 4);
+		} else {
+			bpf_skb_load_bytes(skb, 24, k.raddr, 16);
+		}
+	}
+	emit_payload(skb, off + 8, &k, PEEKD_PL_FIRST_SEND);
+	return 1;
+}
+
 /* The first payload a connecting TCP socket sends: TLS ClientHello (SNI) or
  * an HTTP request head (Host, CONNECT). Every other packet returns at the
  * sk_storage check. */
@@ -719,7 +753,12 @@ int on_egress(struct __sk_buff *skb)
 	if (!sk)
 		return 1;
 	sk = bpf_sk_fullsock(sk);
-	if (!sk || SK_FIELD(sk, protocol) != IPPROTO_TCP)
+	if (!sk)
+		return 1;
+	__u32 proto = SK_FIELD(sk, protocol);
+	if (proto == IPPROTO_UDP)
+		return quic_first(skb, sk);
+	if (proto != IPPROTO_TCP)
 		return 1;
 	struct sk_info *si = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
 	if (!si || !si->want_first)

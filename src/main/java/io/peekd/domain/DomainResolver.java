@@ -37,6 +37,7 @@ public final class DomainResolver {
     private final DnsAnswers dns = new DnsAnswers();
     private final TlsClientHello tls = new TlsClientHello();
     private final HttpRequestHead http = new HttpRequestHead();
+    private final QuicInitial quic = new QuicInitial();
     private final LongSupplier clockNs;
     private final ReverseLookup ptr;
     private final AtomicLong evidenceSeen = new AtomicLong();
@@ -48,9 +49,14 @@ public final class DomainResolver {
     private record FlowEvidence(String name, String source, boolean encrypted) {
     }
 
-    private record FlowId(int tgid, long startNs, int lport, int rport, String raddr) {
+    /**
+     * A socket by its endpoints. The process is left out on purpose: a QUIC
+     * socket's first datagram can leave before the kernel knows its owner, and
+     * the endpoints already name one socket.
+     */
+    private record FlowId(int proto, int lport, int rport, String raddr) {
         static FlowId of(FlowKey k) {
-            return new FlowId(k.tgid(), k.startNs(), k.lport(), k.rport(), Arrays.toString(k.raddr()));
+            return new FlowId(k.proto(), k.lport(), k.rport(), Arrays.toString(k.raddr()));
         }
     }
 
@@ -110,7 +116,12 @@ public final class DomainResolver {
 
     private void onFirstBytes(KernelEvent.Payload p) {
         FlowEvidence ev = null;
-        if (p.data().length > 0 && p.data()[0] == 0x16) {
+        if (p.key().proto() == 17) {
+            if (quic.parse(p.data()) instanceof ParseResult.Parsed<ClientHello>(ClientHello ch)) {
+                boolean ech = ch.status() == ClientHello.SniStatus.ENCRYPTED;
+                ev = new FlowEvidence(ech ? null : ch.serverName().orElse(null), "quic", ech);
+            }
+        } else if (p.data().length > 0 && p.data()[0] == 0x16) {
             if (tls.parse(p.data()) instanceof ParseResult.Parsed<ClientHello>(ClientHello ch)) {
                 boolean ech = ch.status() == ClientHello.SniStatus.ENCRYPTED;
                 ev = new FlowEvidence(ech ? null : ch.serverName().orElse(null), "sni", ech);
@@ -221,6 +232,7 @@ public final class DomainResolver {
         m.put("dns", dns.counters().rejectedTotal());
         m.put("tls", tls.counters().rejectedTotal());
         m.put("http", http.counters().rejectedTotal());
+        m.put("quic", quic.counters().rejectedTotal());
         return m;
     }
 

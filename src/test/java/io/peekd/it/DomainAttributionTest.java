@@ -194,6 +194,27 @@ class DomainAttributionTest {
         }
     }
 
+    /** A QUIC Initial (sealed with the real v1 initial keys) from a connected UDP socket names its flow. */
+    @Test
+    void quicInitialSniNamesTheFlow() throws Exception {
+        byte[] initial = io.peekd.domain.QuicPackets.initial("quic.peekd.test");
+        int lport;
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, ns.hostV4())) {
+            s.connect(new java.net.InetSocketAddress(ns.peerV4(), 443));
+            lport = s.getLocalPort();
+            s.send(new java.net.DatagramPacket(initial, initial.length));
+        }
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java").toRealPath();
+        List<JsonNode> rows = peekd.awaitRows(java, rs -> rs.stream().anyMatch(x -> x.get("lport").asInt() == lport));
+        JsonNode row = rows.stream().filter(x -> x.get("lport").asInt() == lport && x.get("rport").asInt() == 443)
+                .findFirst().orElseThrow(() -> new AssertionError("no QUIC row from port " + lport));
+        assertThat(row.get("proto").asText()).isEqualTo("udp");
+        assertThat(row.get("sent").asLong()).isEqualTo(initial.length);
+        assertThat(row.get("domain").asText()).isEqualTo("quic.peekd.test");
+        assertThat(row.get("domain_source").asText()).isEqualTo("quic");
+        assertThat(row.get("domain_confidence").asText()).isEqualTo("high");
+    }
+
     private static boolean sleep() throws InterruptedException {
         Thread.sleep(200);
         return true;

@@ -2,6 +2,7 @@ package io.peekd.flow;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
+import io.peekd.domain.DomainSuffixSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -13,7 +14,7 @@ import java.util.Set;
  */
 public final class IgnoreRules {
     private final Set<Integer> ports;
-    private final List<String> domains;
+    private final DomainSuffixSet domains;
     private final List<Cidr> networks;
     private final Set<String> sha256;
 
@@ -42,7 +43,7 @@ public final class IgnoreRules {
 
     public IgnoreRules(List<Integer> ports, List<String> domains, List<String> cidrs, List<String> sha256) {
         this.ports = Set.copyOf(ports);
-        this.domains = domains.stream().map(d -> d.toLowerCase(Locale.ROOT).replaceAll("\\.$", "")).toList();
+        this.domains = DomainSuffixSet.of(domains);
         List<Cidr> nets = new ArrayList<>();
         for (String c : cidrs) nets.add(Cidr.parse(c));
         this.networks = List.copyOf(nets);
@@ -69,8 +70,6 @@ public final class IgnoreRules {
     }
 
     boolean matchesDomain(String domain) {
-        String d = domain.toLowerCase(Locale.ROOT).replaceAll("\\.$", "");
-        for (String rule : domains) if (d.equals(rule) || d.endsWith("." + rule)) return true;
-        return false;
+        return domains.matches(domain);
     }
 }

@@ -92,8 +92,14 @@ public final class Daemon implements AutoCloseable {
 
     private void onEvent(KernelEvent e) {
         switch (e) {
-            case KernelEvent.Exec x -> procs.onExec(x);
-            case KernelEvent.NewFlow f -> procs.onNewFlow(f);
+            case KernelEvent.Exec x -> {
+                procs.onExec(x);
+                domains.onEvent(x);
+            }
+            case KernelEvent.NewFlow f -> {
+                procs.onNewFlow(f);
+                domains.onEvent(f);
+            }
             case KernelEvent.Exit x -> {
                 procs.onExit(x);
                 domains.onEvent(x);

@@ -23,7 +23,8 @@ import java.util.function.LongSupplier;
  *   <li>the flow's own first bytes: TLS SNI, HTTP Host, proxy CONNECT (high);</li>
  *   <li>a DNS answer or getaddrinfo() result received by this process (high, or
  *       medium and "ambiguous" when several names share the address);</li>
- *   <li>a DNS answer received by another process (low: it may name a different site on a shared CDN address);</li>
+ *   <li>a DNS answer received by another process in the same cgroup — container, service or session (medium);</li>
+ *   <li>a DNS answer received by any other process (low: it may name a different site on a shared CDN address);</li>
  *   <li>a reverse (PTR) lookup, done off the capture path (low).</li>
  * </ol>
  * Thread-safe: events arrive on the ring thread, attribution happens on the drain thread.
@@ -61,6 +62,9 @@ public final class DomainResolver {
     }
 
     private final Map<ProcKey, Map<InetAddress, List<Name>>> byProcess = new HashMap<>();
+    /** Answers per cgroup (a container, a service, a session scope): siblings often share one resolver. */
+    private final Map<Long, Map<InetAddress, List<Name>>> byCgroup = lru(4096);
+    private final Map<ProcKey, Long> cgroupOf = lru(65536);
     private final Map<InetAddress, List<Name>> global = lru(MAX_GLOBAL);
     private final Map<FlowId, FlowEvidence> byFlow = lru(MAX_FLOWS);
     private final Map<ProcKey, Long> exited = new HashMap<>();
@@ -88,6 +92,8 @@ public final class DomainResolver {
             case KernelEvent.Payload p -> onFirstBytes(p);
             case KernelEvent.Resolved r -> onResolved(r);
             case KernelEvent.Exit x -> forget(new ProcKey(x.tgid(), x.startNs()));
+            case KernelEvent.Exec x -> placed(new ProcKey(x.tgid(), x.startNs()), x.cgroupId());
+            case KernelEvent.NewFlow f -> placed(f.key().proc(), f.cgroupId());
             default -> { }
         }
     }
@@ -136,11 +142,18 @@ public final class DomainResolver {
         }
     }
 
+    private synchronized void placed(ProcKey p, long cgroupId) {
+        if (cgroupId != 0) cgroupOf.put(p, cgroupId);
+    }
+
     private synchronized void remember(ProcKey owner, InetAddress a, Name n) {
         evidenceSeen.incrementAndGet();
         if (owner != null) {
             Map<InetAddress, List<Name>> m = byProcess.computeIfAbsent(owner, k -> lru(MAX_PER_PROCESS));
             replace(m.computeIfAbsent(a, k -> new ArrayList<>(2)), n);
+            Long cg = cgroupOf.get(owner);
+            if (cg != null) replace(byCgroup.computeIfAbsent(cg, k -> lru(MAX_PER_PROCESS))
+                    .computeIfAbsent(a, k -> new ArrayList<>(2)), n);
         }
         replace(global.computeIfAbsent(a, k -> new ArrayList<>(2)), n);
     }
@@ -174,12 +187,15 @@ public final class DomainResolver {
         if (k.ipVersion() == 0) return Attribution.NONE;
         InetAddress raddr = address(k);
         FlowEvidence fe;
-        List<Name> mine, all;
+        List<Name> mine, siblings, all;
         long now = clockNs.getAsLong();
         synchronized (this) {
             fe = byFlow.get(FlowId.of(k));
             Map<InetAddress, List<Name>> pm = byProcess.get(k.proc());
             mine = live(pm == null ? null : pm.get(raddr), now);
+            Long cg = cgroupOf.get(k.proc());
+            Map<InetAddress, List<Name>> cm = cg == null ? null : byCgroup.get(cg);
+            siblings = live(cm == null ? null : cm.get(raddr), now);
             all = live(global.get(raddr), now);
         }
         if (fe != null && fe.name() != null) return new Attribution(fe.name(), fe.source(), "high", "ok");
@@ -190,6 +206,11 @@ public final class DomainResolver {
             boolean single = mineNames.size() == 1;
             return new Attribution(newest.name(), newest.source(), single ? "high" : "medium",
                     single ? status : "ambiguous");
+        }
+        List<String> sibNames = siblings.stream().map(Name::name).distinct().toList();
+        if (!sibNames.isEmpty()) {
+            Name newest = siblings.getLast();
+            return new Attribution(newest.name(), newest.source(), "medium", sibNames.size() == 1 ? status : "ambiguous");
         }
         List<String> allNames = all.stream().map(Name::name).distinct().toList();
         if (!allNames.isEmpty()) {

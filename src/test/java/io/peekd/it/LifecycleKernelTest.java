@@ -97,4 +97,68 @@ class LifecycleKernelTest {
             assertThat(Files.readString(log)).contains("stopping: writing the last window", "\"level\":\"INFO\"");
         }
     }
+
+    /** setpriv's spelling of the unit's capabilities, keeping those this test process may grant at all. */
+    private static String boundingSet(List<String> caps) {
+        StringBuilder b = new StringBuilder("-all");
+        for (String c : caps) {
+            String name = c.toLowerCase(java.util.Locale.ROOT).substring(4);
+            var probe = io.peekd.testkit.Exec.run(Duration.ofSeconds(10), List.of("setpriv", "--bounding-set=-all,+" + name, "true"));
+            if (probe.exitCode() == 0) b.append(",+").append(name);
+        }
+        return b.toString();
+    }
+
+    private static long capBnd(long pid) throws Exception {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status")))
+            if (l.startsWith("CapBnd:")) return Long.parseUnsignedLong(l.substring(7).trim(), 16);
+        throw new AssertionError("no CapBnd");
+    }
+
+    @Test
+    void theUnitsCapabilitiesAreEnoughAndNetAdminOrSysAdminIsNeeded() throws Exception {
+        Kernel.require();
+        List<String> unitCaps = io.peekd.systemd.UnitFile.capabilities(
+                io.peekd.systemd.UnitFile.render(Path.of("/usr/bin/peekd"), Path.of("/etc/peekd/config.toml"),
+                        io.peekd.config.Config.defaults()));
+        String bounding = boundingSet(unitCaps);
+        Path dir = DaemonProcess.newDir("caps-");
+        String cfg = DaemonProcess.config(dir, "\n[database]\nwrite_limit_seconds = 1\n");
+        try (DaemonProcess d = DaemonProcess.start(dir, cfg, Map.of(),
+                List.of("setpriv", "--bounding-set=" + bounding, "--inh-caps=-all", "--"), "daemon")) {
+            Path metrics = dir.resolve("run/metrics.json");
+            for (int i = 0; i < 120 && !Files.exists(metrics) && d.process.isAlive(); i++) Thread.sleep(250);
+            assertThat(metrics).as(d.output()).exists();
+            // CAP_BPF is bit 39, CAP_SYS_MODULE (never granted) bit 16.
+            long bnd = capBnd(d.process.pid());
+            assertThat(bnd & (1L << 39)).isNotZero();
+            assertThat(bnd & (1L << 16)).isZero();
+
+            Path srv = Tgen.copyAs("tg-caps-srv"), cli = Tgen.copyAs("tg-caps-cli");
+            Tgen.Result c;
+            try (Tgen.Running server = Tgen.start(srv, "tcp-sink", "--listen", "127.0.0.1:0", "--bytes", "65537")) {
+                c = Tgen.run(cli, "tcp-send", "--to", "127.0.0.1:" + server.port(), "--bytes", "65537", "--via", "write");
+                server.await();
+            }
+            long sent = 0;
+            for (int i = 0; i < 60 && sent < c.sent(); i++) {
+                Thread.sleep(250);
+                sent = 0;
+                for (JsonNode r : JSON.readTree(d.cli("query", "--json", "--since", "1h", "--exe", cli.toString())))
+                    sent += r.get("sent").asLong();
+            }
+            assertThat(sent).isEqualTo(c.sent());
+            d.signal("TERM");
+            assertThat(d.process.waitFor(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(d.process.exitValue()).as(d.output()).isZero();
+        }
+
+        Path dir2 = DaemonProcess.newDir("nocaps-");
+        try (DaemonProcess d = DaemonProcess.start(dir2, DaemonProcess.config(dir2, ""), Map.of(),
+                List.of("setpriv", "--bounding-set=" + bounding.replace(",+net_admin", "").replace(",+sys_admin", ""), "--inh-caps=-all", "--"), "daemon")) {
+            assertThat(d.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(d.process.exitValue()).isNotZero();
+            assertThat(d.output()).contains("peekd:").doesNotContain("\tat io.peekd");
+        }
+    }
 }

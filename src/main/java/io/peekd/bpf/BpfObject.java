@@ -153,6 +153,13 @@ public final class BpfObject implements AutoCloseable {
         arena.close();
     }
 
+    /** The libbpf in use, as "major.minor" (for {@code peekd doctor}); throws when libbpf cannot be loaded. */
+    public static String libbpfVersion() {
+        int major = callInt(() -> (int) Libbpf.MAJOR_VERSION.invokeExact());
+        int minor = callInt(() -> (int) Libbpf.MINOR_VERSION.invokeExact());
+        return major + "." + minor;
+    }
+
     /** Number of possible CPUs: the stride of per-CPU map values. */
     public static int possibleCpus() {
         int n = callInt(() -> (int) Libbpf.NUM_POSSIBLE_CPUS.invokeExact());

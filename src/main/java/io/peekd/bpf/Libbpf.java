@@ -34,6 +34,8 @@ final class Libbpf {
     static final MethodHandle MAP_SET_MAX_ENTRIES = Native.bpf("bpf_map__set_max_entries",
             FunctionDescriptor.of(INT, PTR, INT));
     static final MethodHandle NUM_POSSIBLE_CPUS = Native.bpf("libbpf_num_possible_cpus", FunctionDescriptor.of(INT));
+    static final MethodHandle MAJOR_VERSION = Native.bpf("libbpf_major_version", FunctionDescriptor.of(INT));
+    static final MethodHandle MINOR_VERSION = Native.bpf("libbpf_minor_version", FunctionDescriptor.of(INT));
     static final MethodHandle SET_PRINT = Native.bpf("libbpf_set_print", FunctionDescriptor.of(PTR, PTR));
 
     static final MethodHandle RING_BUFFER_NEW = Native.bpf("ring_buffer__new",

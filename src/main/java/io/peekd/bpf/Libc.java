@@ -13,6 +13,8 @@ public final class Libc {
             FunctionDescriptor.of(Native.INT, Native.PTR, Native.INT), Native.CAPTURE_ERRNO);
     private static final MethodHandle CLOSE = Native.libc("close", FunctionDescriptor.of(Native.INT, Native.INT));
     private static final MethodHandle GETEUID = Native.libc("geteuid", FunctionDescriptor.of(Native.INT));
+    private static final MethodHandle FANOTIFY_INIT = Native.libc("fanotify_init",
+            FunctionDescriptor.of(Native.INT, Native.INT, Native.INT), Native.CAPTURE_ERRNO);
 
     private Libc() {
     }
@@ -39,5 +41,23 @@ public final class Libc {
 
     public static int geteuid() {
         return BpfObject.callInt(() -> (int) GETEUID.invokeExact());
+    }
+
+    /**
+     * Whether this process may use fanotify the way the hash cache does
+     * (a notification group for FAN_MODIFY/FAN_CLOSE_WRITE). Returns null when
+     * it can, else the reason; the probe's descriptor is closed at once.
+     */
+    public static String fanotifyProblem() {
+        final int FAN_CLASS_NOTIF = 0, FAN_CLOEXEC = 1;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = Native.newCallState(a);
+            int fd = (int) FANOTIFY_INIT.invokeExact(state, FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) return Errno.describe(Native.errno(state));
+            new Fd(fd).close();
+            return null;
+        } catch (Throwable t) {
+            return t.getMessage();
+        }
     }
 }

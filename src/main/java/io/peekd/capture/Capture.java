@@ -162,6 +162,44 @@ public final class Capture implements AutoCloseable {
         return resolverProbe;
     }
 
+    /**
+     * {@code peekd doctor}'s trial: loads the programs, attaches each hook on
+     * its own, and detaches everything again. Returns, per hook in attach
+     * order, null when it attached or the reason it did not; a load failure
+     * (the verifier refused a program) is thrown with libbpf's log.
+     */
+    public static java.util.Map<String, String> trialAttach(KernelProbe.Result probe) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        try (BpfObject obj = BpfObject.open(embeddedObject("peekd.bpf.o"))) {
+            if (KernelProbe.FEXIT.equals(probe.hookSet())) {
+                obj.setAutoload("on_send", false);
+                obj.setAutoload("on_recv", false);
+                obj.setAutoload("on_send_fexit", true);
+                obj.setAutoload("on_recv_fexit", true);
+            }
+            obj.load();
+            List<String> problems = Layouts.verify(obj.btf());
+            if (!problems.isEmpty())
+                throw new BpfException("the BPF object and this build disagree on event layouts: " + String.join("; ", problems));
+            for (String p : hooks(probe)) out.put(p, attempt(() -> obj.attach(p)));
+            for (String p : CGROUP_HOOKS) out.put(p, attempt(() -> obj.attachCgroup(p, probe.cgroup2())));
+            var libc = libcPath();
+            for (String p : List.of("on_gai_enter", "on_gai_exit"))
+                out.put(p, libc.isEmpty() ? "libc.so.6 not found" : attempt(() -> obj.attachUprobe(p, libc.get(), "getaddrinfo",
+                        p.endsWith("exit"))));
+        }
+        return out;
+    }
+
+    private static String attempt(Runnable attach) {
+        try {
+            attach.run();
+            return null;
+        } catch (BpfException e) {
+            return e.getMessage();
+        }
+    }
+
     static byte[] embeddedObject(String name) {
         try (InputStream in = Capture.class.getResourceAsStream("/io/peekd/bpf/" + name)) {
             if (in == null) throw new BpfException("the jar has no BPF object " + name + " (was it built without clang?)");

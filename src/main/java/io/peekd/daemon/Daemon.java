@@ -1,7 +1,5 @@
 package io.peekd.daemon;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.peekd.capture.Capture;
 import io.peekd.capture.CaptureStats;
 import io.peekd.capture.FlowDelta;
@@ -17,17 +15,20 @@ import io.peekd.flow.FlowRow;
 import io.peekd.flow.Subscriber;
 import io.peekd.flow.Identity;
 import io.peekd.flow.WindowAggregator;
+import io.peekd.config.Config;
 import io.peekd.identity.ProcessTable;
+import io.peekd.metrics.ExeBytes;
 import io.peekd.store.Store;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The running daemon: capture → windows → identity → store. One drain thread
@@ -35,9 +36,10 @@ import java.util.Map;
  */
 public final class Daemon implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("peekd");
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final List<String> EVENT_KINDS = List.of("exec", "new_flow", "exit", "close", "domain_evidence",
+            "getaddrinfo");
 
-    private final DaemonSettings settings;
+    private volatile DaemonSettings settings;
     private final Instant started = Instant.now();
     private final ErrorLog errors;
     private final ProcessTable procs;
@@ -52,14 +54,21 @@ public final class Daemon implements AutoCloseable {
     private final Thread drainThread;
     private volatile boolean running = true;
     private boolean closed;
-    private long rowsIgnored;
+    private long rowsIgnored, rowsRecorded, drains;
+    private volatile Instant lastDrain;
+    private final AtomicLongArray eventCounts = new AtomicLongArray(EVENT_KINDS.size());
+    private final MetricsReporter metrics;
+    private final List<Reloadable> reloadables = new CopyOnWriteArrayList<>();
     private final java.util.ArrayDeque<List<FlowRow>> backlog = new java.util.ArrayDeque<>();
 
     private Daemon(DaemonSettings s, KernelProbe.Result probe, List<Subscriber> subscribers) throws IOException {
         this.settings = s;
         this.broadcast = new Broadcast(s.channelCapacity());
-        this.geo = s.geoip() == null ? GeoIp.disabled() : s.geoip();
+        this.geo = s.geoip() != null && s.geoip().enabled() ? GeoIp.open(s.geoip().countryDb(), s.geoip().asnDb()) : GeoIp.disabled();
         subscribers.forEach(broadcast::subscribe);
+        ExeBytes exeBytes = new ExeBytes(MetricsReporter.EXE_SLOTS);
+        broadcast.subscribe(exeBytes);
+        this.metrics = new MetricsReporter(this::stats, exeBytes, s.metrics(), s.metricsInterval());
         for (Path d : List.of(s.dataDir(), s.runDir(), s.logDir())) Files.createDirectories(d);
         this.errors = new ErrorLog(s.errorLog());
         this.procs = ProcessTable.withDefaults();
@@ -86,6 +95,7 @@ public final class Daemon implements AutoCloseable {
         KernelProbe.Result probe = KernelProbe.probe();
         Daemon d = new Daemon(s, probe, subscribers);
         d.drainThread.start();
+        d.metrics.start(s.prometheusPort());
         LOG.log(System.Logger.Level.INFO, "peekd capturing with hook set " + probe.hookSet() + " on kernel " + probe.kernel());
         return d;
     }
@@ -108,14 +118,21 @@ public final class Daemon implements AutoCloseable {
             case KernelEvent.Payload p -> domains.onEvent(p);
             case KernelEvent.Resolved r -> domains.onEvent(r);
         }
+        eventCounts.incrementAndGet(switch (e) {
+            case KernelEvent.Exec x -> 0;
+            case KernelEvent.NewFlow f -> 1;
+            case KernelEvent.Exit x -> 2;
+            case KernelEvent.Close c -> 3;
+            case KernelEvent.Payload p -> 4;
+            case KernelEvent.Resolved r -> 5;
+        });
         if (!(e instanceof KernelEvent.Close || e instanceof KernelEvent.Payload)) broadcast.publish(e);
     }
 
     private void drainLoop() {
-        long interval = settings.drainInterval().toMillis();
         while (running) {
             try {
-                Thread.sleep(interval);
+                Thread.sleep(settings.drainInterval().toMillis());
             } catch (InterruptedException e) {
                 break;
             }
@@ -133,7 +150,8 @@ public final class Daemon implements AutoCloseable {
         CaptureStats st = capture.stats();
         String loss = losses.check(st);
         if (loss != null) errors.error(loss);
-        writeMetrics(st);
+        drains++;
+        lastDrain = Instant.now();
     }
 
     /**
@@ -145,6 +163,7 @@ public final class Daemon implements AutoCloseable {
         for (WindowAggregator.Window w : closed) {
             List<FlowRow> rows = rows(w);
             if (rows.isEmpty()) continue;
+            rowsRecorded += rows.size();
             broadcast.publish(w.start(), rows);
             if (store != null) backlog.addLast(rows);
         }
@@ -189,45 +208,55 @@ public final class Daemon implements AutoCloseable {
         return w.start() == null ? List.of() : rows(w);
     }
 
-    private void writeMetrics(CaptureStats st) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("pid", ProcessHandle.current().pid());
-        m.put("started", started.toString());
-        m.put("uptime_seconds", Instant.now().getEpochSecond() - started.getEpochSecond());
-        m.put("hook_set", capture.hookSet());
-        m.put("flows_tracked", st.flowsTracked());
-        m.put("flows_evicted", st.flowsEvicted());
-        m.put("losses_total", st.losses());
-        m.put("capture", st);
-        m.put("rows_ignored", rowsIgnored);
-        m.put("domain_evidence", domains.evidenceSeen());
-        m.put("domain_rejected", domains.rejected());
-        m.put("getaddrinfo_probe", capture.resolverProbe());
-        Map<String, Object> subs = new LinkedHashMap<>();
-        broadcast.counters().forEach((name, c) -> subs.put(name, Map.of("dropped", c[0], "failed", c[1], "queued", c[2])));
-        m.put("subscribers", subs);
-        m.put("db", settings.dbEnabled() ? settings.db().toString() : null);
-        if (store != null) {
-            var ws = store.writer().stats();
-            Map<String, Object> sm = new LinkedHashMap<>();
-            sm.put("batches_written", ws.batchesWritten());
-            sm.put("rows_written", ws.rowsWritten());
-            sm.put("pending_batches", ws.pendingBatches() + backlog.size());
-            sm.put("pending_rows", ws.pendingRows());
-            sm.put("last_commit_ms", ws.lastCommitLatency() == null ? null : ws.lastCommitLatency().toNanos() / 1e6);
-            sm.put("failed_attempts", ws.failedAttempts());
-            sm.put("failing", ws.failing());
-            sm.put("last_error", ws.lastError());
-            sm.put("last_error_at", ws.lastErrorAt() == null ? null : ws.lastErrorAt().toString());
-            m.put("store", sm);
+    /** A consistent snapshot of the counters (metrics, watchdog). */
+    public DaemonStats stats() {
+        CaptureStats st = capture.stats();
+        Map<String, Long> events = new LinkedHashMap<>();
+        for (int i = 0; i < EVENT_KINDS.size(); i++) events.put(EVENT_KINDS.get(i), eventCounts.get(i));
+        long recorded, ignored, drained;
+        int backlogSize;
+        synchronized (this) {
+            recorded = rowsRecorded;
+            ignored = rowsIgnored;
+            drained = drains;
+            backlogSize = backlog.size();
         }
-        try {
-            Path tmp = settings.metrics().resolveSibling("metrics.json.tmp");
-            JSON.writeValue(tmp.toFile(), m);
-            Files.move(tmp, settings.metrics(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot write " + settings.metrics() + ": " + e.getMessage());
+        return new DaemonStats(ProcessHandle.current().pid(), started, capture.hookSet(), st, events, drained, lastDrain,
+                recorded, ignored, backlogSize, store == null ? null : settings.db(),
+                store == null ? null : store.writer().stats(), broadcast.counters(), procs.size(),
+                domains.rejected(), capture.resolverProbe());
+    }
+
+    /** Metrics publishing: lets other components add gauges, or the web server serve {@code /metrics}. */
+    public MetricsReporter metrics() {
+        return metrics;
+    }
+
+    /** Runs {@code hook} with the new configuration on every reload (SIGHUP). */
+    public void onReload(Reloadable hook) {
+        reloadables.add(hook);
+    }
+
+    /**
+     * Applies a new configuration (SIGHUP): ignore rules, privacy options, drain
+     * and metrics intervals, the Prometheus port, and every registered hook.
+     * Returns what could not change live (those need a restart); a failing hook
+     * is reported there too, and the rest still applies.
+     */
+    public List<String> reload(Config c) {
+        DaemonSettings next = DaemonSettings.from(c);
+        List<String> notes = new ArrayList<>(settings.restartNeeded(next));
+        settings = settings.withLive(next);
+        metrics.reconfigure(next.metricsInterval(), next.prometheusPort());
+        for (Reloadable r : reloadables) {
+            try {
+                r.reload(c);
+            } catch (Exception e) {
+                notes.add(r + ": " + e.getMessage());
+            }
         }
+        LOG.log(System.Logger.Level.INFO, "configuration reloaded" + (notes.isEmpty() ? "" : "; not applied: " + notes));
+        return notes;
     }
 
     /** Blocks until {@link #close} runs (from a signal handler or another thread). */
@@ -257,6 +286,7 @@ public final class Daemon implements AutoCloseable {
         } catch (RuntimeException e) {
             errors.error("final drain failed: " + e);
         }
+        metrics.close();
         capture.close();
         broadcast.close();
         ptr.close();
@@ -270,11 +300,6 @@ public final class Daemon implements AutoCloseable {
             if (!backlog.isEmpty())
                 errors.error("shutting down with " + backlog.size() + " windows the database did not take");
             store.close();
-        }
-        try {
-            Files.deleteIfExists(settings.metrics());
-        } catch (IOException ignored) {
-            // a stale metrics file only misleads `peekd status` until the next start
         }
     }
 }

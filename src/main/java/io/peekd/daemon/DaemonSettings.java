@@ -1,10 +1,12 @@
 package io.peekd.daemon;
 
 import io.peekd.config.Config;
-import io.peekd.domain.GeoIp;
 import io.peekd.flow.IgnoreRules;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 
 /** What the daemon needs from the configuration, already validated. */
 public record DaemonSettings(
@@ -12,7 +14,8 @@ public record DaemonSettings(
         Duration window, Duration drainInterval,
         int flowMapEntries, int ringBufferKib,
         boolean dbEnabled, IgnoreRules ignore,
-        boolean logAddresses, boolean logPorts, boolean logCommands, int channelCapacity, GeoIp geoip) {
+        boolean logAddresses, boolean logPorts, boolean logCommands, int channelCapacity,
+        Duration metricsInterval, int prometheusPort, Config.GeoIp geoip) {
 
     public static DaemonSettings from(Config c) {
         var log = c.log();
@@ -22,8 +25,27 @@ public record DaemonSettings(
                 c.database().writeLimit(), c.capture().drainInterval(), c.capture().flowMapEntries(),
                 c.capture().ringBufferKib(), c.database().enabled(), ignore,
                 c.database().logAddresses(), c.database().logPorts(), c.database().logCommands(),
-                c.broadcast().channelCapacity(),
-                c.geoip().enabled() ? GeoIp.open(c.geoip().countryDb(), c.geoip().asnDb()) : GeoIp.disabled());
+                c.broadcast().channelCapacity(), c.metrics().interval(), c.metrics().prometheusPort(), c.geoip());
+    }
+
+    /** Settings that differ in {@code next} but only take effect after a restart, named as in the config file. */
+    List<String> restartNeeded(DaemonSettings next) {
+        List<String> out = new ArrayList<>();
+        if (!dataDir.equals(next.dataDir) || !runDir.equals(next.runDir) || !logDir.equals(next.logDir)) out.add("[paths]");
+        if (!window.equals(next.window)) out.add("database.write_limit_seconds");
+        if (dbEnabled != next.dbEnabled) out.add("database.enabled");
+        if (flowMapEntries != next.flowMapEntries) out.add("capture.flow_map_entries");
+        if (ringBufferKib != next.ringBufferKib) out.add("capture.ring_buffer_kib");
+        if (channelCapacity != next.channelCapacity) out.add("broadcast.channel_capacity");
+        return out.stream().map(k -> k + " changes at the next restart").toList();
+    }
+
+    /** These settings with everything that can change live taken from {@code next}. */
+    DaemonSettings withLive(DaemonSettings next) {
+        Objects.requireNonNull(next);
+        return new DaemonSettings(dataDir, runDir, logDir, window, next.drainInterval, flowMapEntries, ringBufferKib,
+                dbEnabled, next.ignore, next.logAddresses, next.logPorts, next.logCommands, channelCapacity,
+                next.metricsInterval, next.prometheusPort, geoip);
     }
 
     public Path db() {

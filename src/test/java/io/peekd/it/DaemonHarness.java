@@ -33,6 +33,11 @@ final class DaemonHarness implements AutoCloseable {
     }
 
     static DaemonHarness start() throws Exception {
+        return start("");
+    }
+
+    /** As {@link #start()}, with more config appended (sections the default file does not have). */
+    static DaemonHarness start(String extraToml) throws Exception {
         Kernel.require();
         Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
         Files.createDirectories(base);
@@ -54,7 +59,7 @@ final class DaemonHarness implements AutoCloseable {
                 ignore_ports = []
                 ignore_domains = []
                 ignore_ips = []
-                """.formatted(dir, dir, dir));
+                """.formatted(dir, dir, dir) + extraToml);
         Daemon d = Daemon.start(DaemonSettings.from(ConfigLoader.load(config)));
         return new DaemonHarness(dir, config, d);
     }

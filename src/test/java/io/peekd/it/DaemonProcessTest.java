@@ -125,7 +125,7 @@ class DaemonProcessTest {
     void aFullFlowMapIsReportedAsALossNotHidden() throws Exception {
         Kernel.require();
         Path dir = newDir();
-        Path cfg = config(dir, "\n[capture]\nflow_map_entries = 1024\ndrain_interval_ms = 200\n");
+        Path cfg = config(dir, "\n[capture]\nflow_map_entries = 1024\ndrain_interval_ms = 200\n\n[metrics]\ninterval_seconds = 1\n");
         Process daemon = new ProcessBuilder(javaCommand("daemon", "--config", cfg.toString()))
                 .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.out").toFile()).start();
         try {

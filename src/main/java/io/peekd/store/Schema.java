@@ -88,7 +88,8 @@ final class Schema {
                     // Leads with time, so it also serves every time-range scan.
                     "CREATE UNIQUE INDEX flows_key ON flows (" + FLOW_KEY + ")",
                     "CREATE INDEX flows_ident_time ON flows (ident_id, time)",
-                    "PRAGMA application_id = " + APPLICATION_ID)));
+                    "PRAGMA application_id = " + APPLICATION_ID)),
+            new Migration(2, "rollups, mirror outbox and meta", Rollups.MIGRATION));
 
     static final int CURRENT = MIGRATIONS.size();
 
@@ -107,6 +108,16 @@ final class Schema {
             }
         }
         int version = check(c, file, steps.size());
+        if (version == 0 && tableCount(c) == 0) {
+            // Only possible before the first table exists: lets `peekd db vacuum` free pages in
+            // short steps later instead of rewriting the whole file under the write lock.
+            // The file already has its header (the switch to WAL wrote it), so the new mode only
+            // takes effect through a VACUUM, which costs nothing while the file is empty.
+            try (Statement st = c.createStatement()) {
+                st.execute("PRAGMA auto_vacuum = INCREMENTAL");
+                st.execute("VACUUM");
+            }
+        }
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
         try {

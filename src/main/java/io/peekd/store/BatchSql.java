@@ -210,6 +210,35 @@ final class BatchSql implements AutoCloseable {
         }
     }
 
+    /** The write connection, for {@link Writer.Task}s. */
+    Connection connection() {
+        return c;
+    }
+
+    /** Called after each task: forget cached ids and end a transaction the task left open. */
+    void afterTask() throws SQLException {
+        caches.clear();
+        if (!c.getAutoCommit()) {
+            c.rollback();
+            c.setAutoCommit(true);
+        } else if (inTransaction()) {
+            try (Statement st = c.createStatement()) {
+                st.execute("ROLLBACK");
+            }
+        }
+    }
+
+    private boolean inTransaction() {
+        // sqlite-jdbc has no accessor; a BEGIN inside a transaction fails, so probe the cheap way.
+        try (Statement st = c.createStatement()) {
+            st.execute("BEGIN DEFERRED");
+            st.execute("COMMIT");
+            return false;
+        } catch (SQLException e) {
+            return true;
+        }
+    }
+
     /** Closing rolls back an unfinished transaction; the ids it staged go with it. */
     @Override
     public void close() throws SQLException {

@@ -13,6 +13,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.OptionalInt;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
@@ -83,8 +86,13 @@ public final class Reader implements AutoCloseable {
      * oldest first), as the tail of a log would show them.
      */
     public synchronized List<FlowRow> query(Query q) {
+        return query(q, OptionalInt.empty());
+    }
+
+    /** As {@link #query(Query)}, restricted to one user's processes when {@code onlyUid} is set. */
+    public synchronized List<FlowRow> query(Query q, OptionalInt onlyUid) {
         List<Object> args = new ArrayList<>();
-        String where = where(q, args);
+        String where = where(q, onlyUid, args);
         String sql = "SELECT f.time, e.path, i.name, i.cmdline, e.sha256, f.pid, pe.path, i.pname, i.pcmdline,"
                 + " pe.sha256, f.ppid, i.uid, i.user, i.cgroup, i.container, f.proto, f.family, f.laddr, f.lport,"
                 + " f.raddr, f.rport, f.domain, f.domain_source, f.domain_confidence, f.sent, f.recv, f.conns,"
@@ -114,8 +122,14 @@ public final class Reader implements AutoCloseable {
 
     /** Traffic per executable path and process name, largest total (sent + recv) first. */
     public synchronized List<Totals> sumBytes(Query q) {
+        return sumBytes(q, OptionalInt.empty());
+    }
+
+    /** As {@link #sumBytes(Query)}, restricted to one user's processes when {@code onlyUid} is set. */
+    public synchronized List<Totals> sumBytes(Query q, OptionalInt onlyUid) {
         List<Object> args = new ArrayList<>();
-        String sql = "SELECT e.path, i.name, sum(f.sent) AS s, sum(f.recv) AS r, sum(f.conns)" + FROM + where(q, args)
+        String sql = "SELECT e.path, i.name, sum(f.sent) AS s, sum(f.recv) AS r, sum(f.conns)" + FROM
+                + where(q, onlyUid, args)
                 + " GROUP BY e.path, i.name ORDER BY s + r DESC, e.path, i.name"
                 + (q.limit() > 0 ? " LIMIT " + q.limit() : "");
         List<Totals> out = new ArrayList<>();
@@ -179,6 +193,72 @@ public final class Reader implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Traffic grouped by the report's dimensions, from the coarsest tables that answer the
+     * range exactly (see {@link ReportSql}), read in one snapshot.
+     */
+    public synchronized Report.Result report(Report.Spec spec) {
+        return inSnapshot("report", () -> ReportSql.run(c, spec));
+    }
+
+    /** Rows, size and extent of every table, for {@code peekd db stats}. */
+    public synchronized DbStats tableStats() {
+        return inSnapshot("stats", () -> DbStats.read(c, file));
+    }
+
+    /**
+     * Runs {@code work} inside one read transaction whose snapshot is taken when
+     * {@code pinner} calls the Runnable it is given. The daemon's RPC uses it to take the
+     * snapshot at the instant it copies the rows not stored yet, so that a live query counts
+     * each window exactly once: either stored or live, never both, never neither.
+     */
+    public synchronized <T> T pinned(Consumer<Runnable> pinner, Supplier<T> work) {
+        try {
+            c.setAutoCommit(false);
+            try {
+                boolean[] pinned = {false};
+                pinner.accept(() -> {
+                    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1 FROM flows LIMIT 1")) {
+                        rs.next();
+                        pinned[0] = true;
+                    } catch (SQLException e) {
+                        throw failure("snapshot", e);
+                    }
+                });
+                if (!pinned[0]) {
+                    throw new IllegalStateException("the pinner never took the snapshot");
+                }
+                return work.get();
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw failure("snapshot", e);
+        }
+    }
+
+    private interface SqlWork<T> {
+        T run() throws SQLException;
+    }
+
+    private <T> T inSnapshot(String what, SqlWork<T> work) {
+        try {
+            if (!c.getAutoCommit()) {
+                return work.run(); // already inside pinned(): keep its snapshot
+            }
+            c.setAutoCommit(false);
+            try {
+                return work.run();
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw failure(what, e);
+        }
+    }
+
     @Override
     public synchronized void close() {
         try {
@@ -188,8 +268,12 @@ public final class Reader implements AutoCloseable {
         }
     }
 
-    private static String where(Query q, List<Object> args) {
+    private static String where(Query q, OptionalInt onlyUid, List<Object> args) {
         List<String> terms = new ArrayList<>();
+        if (onlyUid.isPresent()) {
+            terms.add("i.uid = ?");
+            args.add(onlyUid.getAsInt());
+        }
         if (q.since() != null) {
             terms.add("f.time >= ?");
             args.add(ceilSeconds(q.since()));

@@ -96,7 +96,8 @@ final class Schema {
             new Migration(3, "flows.country, asn, as_org", List.of(
                     "ALTER TABLE flows ADD COLUMN country TEXT",
                     "ALTER TABLE flows ADD COLUMN asn INTEGER",
-                    "ALTER TABLE flows ADD COLUMN as_org TEXT")));
+                    "ALTER TABLE flows ADD COLUMN as_org TEXT")),
+            new Migration(4, "rollups, mirror outbox and meta", Rollups.MIGRATION));
 
     static final int CURRENT = MIGRATIONS.size();
 
@@ -115,6 +116,16 @@ final class Schema {
             }
         }
         int version = check(c, file, steps.size());
+        if (version == 0 && tableCount(c) == 0) {
+            // Only possible before the first table exists: lets `peekd db vacuum` free pages in
+            // short steps later instead of rewriting the whole file under the write lock.
+            // The file already has its header (the switch to WAL wrote it), so the new mode only
+            // takes effect through a VACUUM, which costs nothing while the file is empty.
+            try (Statement st = c.createStatement()) {
+                st.execute("PRAGMA auto_vacuum = INCREMENTAL");
+                st.execute("VACUUM");
+            }
+        }
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
         try {

@@ -42,6 +42,20 @@ public final class Writer {
     private record Prune(long seq, Instant cutoff, CompletableFuture<Long> result) implements Job {
     }
 
+    private record Custom(long seq, String what, Task<?> task, CompletableFuture<Object> result) implements Job {
+    }
+
+    /**
+     * Maintenance work on the write connection (retention, checkpoint, outbox acknowledgements),
+     * run on the writer thread between batches. The connection is in auto-commit mode; a task
+     * that writes begins and commits its own transaction and keeps it short, because batches
+     * wait behind it.
+     */
+    @FunctionalInterface
+    public interface Task<T> {
+        T run(Connection c) throws SQLException;
+    }
+
     private final Path file;
     private final Store.Options options;
     private final BlockingQueue<Job> queue;
@@ -128,6 +142,24 @@ public final class Writer {
             result.completeExceptionally(new StoreException("store queue for " + file + " is full; prune later"));
         }
         return result;
+    }
+
+    /**
+     * Runs {@code task} on the writer thread after every job submitted before it. Unlike a
+     * batch it is tried once: a failure completes the future exceptionally (an open
+     * transaction is rolled back) and the writer goes on with the next job.
+     *
+     * @param what names the task in log messages
+     * @throws IllegalStateException after the store was closed
+     */
+    @SuppressWarnings("unchecked")
+    public <T> CompletableFuture<T> task(String what, Task<T> task) {
+        Objects.requireNonNull(task, "task");
+        CompletableFuture<Object> result = new CompletableFuture<>();
+        if (!enqueue(seq -> new Custom(seq, what, task, result), 0)) {
+            result.completeExceptionally(new StoreException("store queue for " + file + " is full; " + what + " later"));
+        }
+        return (CompletableFuture<T>) result;
     }
 
     /** Queues a job in submission order. False when the queue stayed full for submitTimeout. */
@@ -263,6 +295,8 @@ public final class Writer {
                 }
                 case Prune p -> p.result().completeExceptionally(
                         new StoreException("store " + file + " closed before pruning"));
+                case Custom t -> t.result().completeExceptionally(
+                        new StoreException("store " + file + " closed before " + t.what()));
             }
         }
         if (batches > 0) {
@@ -331,6 +365,7 @@ public final class Writer {
                                 deleted, p.cutoff(), file, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)));
                         p.result().complete(deleted);
                     }
+                    case Custom t -> runTask(t);
                 }
                 recovered();
                 return true;
@@ -352,6 +387,24 @@ public final class Writer {
                 }
             }
             backoff = Math.min(backoff * 2, options.maxBackoff().toNanos());
+        }
+    }
+
+    /** Runs a task once; its failure is its caller's to handle, the writer carries on. */
+    private void runTask(Custom t) {
+        try {
+            t.result().complete(t.task().run(sql.connection()));
+        } catch (SQLException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, t.what() + " on " + file + " failed: " + Sqlite.describe(e));
+            t.result().completeExceptionally(e instanceof StoreException ? e
+                    : new StoreException(t.what() + " on " + file + " failed: " + Sqlite.describe(e), e));
+        } finally {
+            // A task may have deleted rows whose ids are cached, or left a transaction open.
+            try {
+                sql.afterTask();
+            } catch (SQLException e) {
+                closeSql(); // the next job reconnects
+            }
         }
     }
 
@@ -383,6 +436,7 @@ public final class Writer {
             String what = switch (job) {
                 case Batch b -> "store a batch of " + b.rows().size() + " rows";
                 case Prune p -> "prune rows older than " + p.cutoff();
+                case Custom t -> t.what();
             };
             LOG.log(System.Logger.Level.ERROR, String.format("%s %s in %s: %s."
                     + " Nothing is lost yet: it stays in memory and is retried with backoff"

@@ -1,0 +1,213 @@
+package io.peekd.store;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Minute, hour and day rollups of the flow windows, the mirror's outbox, and a small
+ * key/value table. Schema step 2.
+ *
+ * <p>The rollups are kept by triggers on {@code flows}, in the same transaction as the raw
+ * rows, rather than by a periodic job: they can never lag, never miss a late window (a
+ * batch that waited behind a full disk), and never count one twice, so the sums over raw
+ * rows always equal the rollup sums. The schedule in the daemon only has to delete what
+ * is past each table's retention ({@link Retention}).
+ *
+ * <p>A rollup row keeps who (the {@code rollup_idents} row: exe, sha256, name, parent
+ * exe/sha256/name, uid, user, container) and where (proto, family, remote address,
+ * remote port, domain), and drops what changes with every process or connection (pid,
+ * ppid, command lines, cgroup, local address and port). Unknown values are stored as
+ * {@code ''} so that plain columns can form a WITHOUT ROWID primary key: no second copy of
+ * the key in an index, about half the size of a rowid table with a unique index.
+ */
+final class Rollups {
+
+    /** One rollup table and the width of its buckets in seconds. */
+    enum Level {
+        MINUTE("rollup_minute", 60),
+        HOUR("rollup_hour", 3_600),
+        DAY("rollup_day", 86_400);
+
+        final String table;
+        final long seconds;
+
+        Level(String table, long seconds) {
+            this.table = table;
+            this.seconds = seconds;
+        }
+    }
+
+    /** Key of the meta row that switches the outbox trigger on (1) or off (0). */
+    static final String OUTBOX_KEY = "outbox";
+    /** Key of the meta row with this database's random id; the mirror's idempotent key includes it. */
+    static final String DB_ID_KEY = "db_id";
+
+    /** The columns of a flow row that the outbox copies, in the order of {@link #OUTBOX_COLUMNS}. */
+    static final String OUTBOX_COLUMNS = "time, exe, name, cmdline, sha256, pid, pexe, pname, pcmdline, psha256,"
+            + " ppid, uid, user, cgroup, container, proto, family, laddr, lport, raddr, rport, domain,"
+            + " domain_source, domain_confidence, sent, recv, conns";
+
+    private static final String IDENT_VALUES = "coalesce(e.path, ''), coalesce(e.sha256, ''), coalesce(NEW.name, ''),"
+            + " coalesce(pe.path, ''), coalesce(pe.sha256, ''), coalesce(NEW.pname, ''), NEW.uid,"
+            + " coalesce(NEW.user, ''), coalesce(NEW.container, '')";
+
+    static final List<String> MIGRATION = migration();
+
+    private Rollups() {
+    }
+
+    private static List<String> migration() {
+        List<String> s = new ArrayList<>();
+        s.add("""
+                CREATE TABLE meta (
+                    key   TEXT PRIMARY KEY,
+                    value ANY
+                ) STRICT, WITHOUT ROWID""");
+        s.add("INSERT INTO meta (key, value) VALUES ('" + DB_ID_KEY + "', lower(hex(randomblob(16))))");
+        s.add("INSERT INTO meta (key, value) VALUES ('" + OUTBOX_KEY + "', 0)");
+        s.add("""
+                CREATE TABLE rollup_idents (
+                    id        INTEGER PRIMARY KEY,
+                    exe       TEXT NOT NULL,
+                    sha256    TEXT NOT NULL,
+                    name      TEXT NOT NULL,
+                    pexe      TEXT NOT NULL,
+                    psha256   TEXT NOT NULL,
+                    pname     TEXT NOT NULL,
+                    uid       INTEGER NOT NULL,
+                    user      TEXT NOT NULL,
+                    container TEXT NOT NULL
+                ) STRICT""");
+        s.add("CREATE UNIQUE INDEX rollup_idents_key ON rollup_idents"
+                + " (exe, sha256, name, pexe, psha256, pname, uid, user, container)");
+        s.add("CREATE INDEX rollup_idents_name ON rollup_idents (name)");
+        s.add("CREATE INDEX rollup_idents_uid ON rollup_idents (uid)");
+        // The idents row remembers its rollup identity, so the flows trigger needs one lookup by primary key.
+        s.add("ALTER TABLE idents ADD COLUMN rollup_id INTEGER");
+        for (Level l : Level.values()) {
+            s.add("""
+                    CREATE TABLE %s (
+                        bucket INTEGER NOT NULL,
+                        rid    INTEGER NOT NULL,
+                        proto  TEXT NOT NULL,
+                        family INTEGER NOT NULL,
+                        raddr  TEXT NOT NULL,
+                        rport  INTEGER NOT NULL,
+                        domain TEXT NOT NULL,
+                        sent   INTEGER NOT NULL,
+                        recv   INTEGER NOT NULL,
+                        conns  INTEGER NOT NULL,
+                        windows INTEGER NOT NULL,
+                        PRIMARY KEY (bucket, rid, proto, family, raddr, rport, domain)
+                    ) STRICT, WITHOUT ROWID""".formatted(l.table));
+        }
+        // For retention: which rollup identities nothing refers to any more. The day table keeps
+        // every identity the finer tables have, because it is kept longest.
+        s.add("CREATE INDEX rollup_day_rid ON rollup_day (rid)");
+        s.add("CREATE INDEX idents_rollup ON idents (rollup_id)");
+        // Existing history first, then the triggers that keep everything from here on.
+        s.add("INSERT INTO rollup_idents (exe, sha256, name, pexe, psha256, pname, uid, user, container)"
+                + " SELECT DISTINCT coalesce(e.path, ''), coalesce(e.sha256, ''), coalesce(i.name, ''),"
+                + " coalesce(pe.path, ''), coalesce(pe.sha256, ''), coalesce(i.pname, ''), i.uid,"
+                + " coalesce(i.user, ''), coalesce(i.container, '')"
+                + " FROM idents i JOIN exes e ON e.id = i.exe_id JOIN exes pe ON pe.id = i.pexe_id");
+        s.add("UPDATE idents SET rollup_id = (SELECT r.id FROM rollup_idents r, exes e, exes pe"
+                + " WHERE e.id = idents.exe_id AND pe.id = idents.pexe_id AND " + identMatch("idents") + ")");
+        for (Level l : Level.values()) {
+            s.add("INSERT INTO " + l.table + " SELECT " + bucket("f.time", l) + ", coalesce(i.rollup_id, 0), coalesce(f.proto, ''),"
+                    + " f.family, coalesce(f.raddr, ''), f.rport, coalesce(f.domain, ''),"
+                    + " sum(f.sent), sum(f.recv), sum(f.conns), count(*)"
+                    + " FROM flows f JOIN idents i ON i.id = f.ident_id GROUP BY 1, 2, 3, 4, 5, 6, 7");
+        }
+        s.add("""
+                CREATE TRIGGER idents_rollup AFTER INSERT ON idents BEGIN
+                    INSERT INTO rollup_idents (exe, sha256, name, pexe, psha256, pname, uid, user, container)
+                        SELECT %s FROM exes e, exes pe WHERE e.id = NEW.exe_id AND pe.id = NEW.pexe_id
+                        ON CONFLICT DO NOTHING;
+                    UPDATE idents SET rollup_id = (SELECT r.id FROM rollup_idents r, exes e, exes pe
+                        WHERE e.id = NEW.exe_id AND pe.id = NEW.pexe_id AND %s)
+                        WHERE id = NEW.id;
+                END""".formatted(IDENT_VALUES, identMatch("NEW")));
+        StringBuilder ins = new StringBuilder("CREATE TRIGGER flows_rollup_insert AFTER INSERT ON flows BEGIN\n");
+        StringBuilder upd = new StringBuilder("CREATE TRIGGER flows_rollup_update AFTER UPDATE OF sent, recv, conns"
+                + " ON flows BEGIN\n");
+        for (Level l : Level.values()) {
+            ins.append(upsert(l, "NEW.sent", "NEW.recv", "NEW.conns", "1"));
+            upd.append(upsert(l, "NEW.sent - OLD.sent", "NEW.recv - OLD.recv", "NEW.conns - OLD.conns", "0"));
+        }
+        s.add(ins.append("END").toString());
+        s.add(upd.append("END").toString());
+        s.add("""
+                CREATE TABLE outbox (
+                    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+                    time              INTEGER NOT NULL,
+                    exe               TEXT,
+                    name              TEXT,
+                    cmdline           TEXT,
+                    sha256            TEXT,
+                    pid               INTEGER NOT NULL,
+                    pexe              TEXT,
+                    pname             TEXT,
+                    pcmdline          TEXT,
+                    psha256           TEXT,
+                    ppid              INTEGER NOT NULL,
+                    uid               INTEGER NOT NULL,
+                    user              TEXT,
+                    cgroup            TEXT,
+                    container         TEXT,
+                    proto             TEXT,
+                    family            INTEGER NOT NULL,
+                    laddr             TEXT,
+                    lport             INTEGER NOT NULL,
+                    raddr             TEXT,
+                    rport             INTEGER NOT NULL,
+                    domain            TEXT,
+                    domain_source     TEXT,
+                    domain_confidence TEXT,
+                    sent              INTEGER NOT NULL,
+                    recv              INTEGER NOT NULL,
+                    conns             INTEGER NOT NULL
+                ) STRICT""");
+        // Copies of stored rows for the off-host mirror, written in the same transaction as the
+        // rows, so a crash can neither lose one nor queue one that was not stored. An upsert
+        // that merges into an existing row queues only the difference.
+        String when = " WHEN (SELECT value FROM meta WHERE key = '" + OUTBOX_KEY + "') = 1 BEGIN\n";
+        s.add("CREATE TRIGGER flows_outbox_insert AFTER INSERT ON flows" + when
+                + outboxInsert("NEW.sent", "NEW.recv", "NEW.conns") + "END");
+        s.add("CREATE TRIGGER flows_outbox_update AFTER UPDATE OF sent, recv, conns ON flows" + when
+                + outboxInsert("NEW.sent - OLD.sent", "NEW.recv - OLD.recv", "NEW.conns - OLD.conns") + "END");
+        return List.copyOf(s);
+    }
+
+    /** Start of the bucket holding {@code time} (also right for times before 1970). */
+    static String bucket(String time, Level l) {
+        return "(" + time + " - ((" + time + " % " + l.seconds + ") + " + l.seconds + ") % " + l.seconds + ")";
+    }
+
+    private static String identMatch(String ident) {
+        return "r.exe = coalesce(e.path, '') AND r.sha256 = coalesce(e.sha256, '')"
+                + " AND r.name = coalesce(" + ident + ".name, '') AND r.pexe = coalesce(pe.path, '')"
+                + " AND r.psha256 = coalesce(pe.sha256, '') AND r.pname = coalesce(" + ident + ".pname, '')"
+                + " AND r.uid = " + ident + ".uid AND r.user = coalesce(" + ident + ".user, '')"
+                + " AND r.container = coalesce(" + ident + ".container, '')";
+    }
+
+    private static String upsert(Level l, String sent, String recv, String conns, String windows) {
+        return "    INSERT INTO " + l.table + " (bucket, rid, proto, family, raddr, rport, domain, sent, recv, conns, windows)"
+                + " VALUES (" + bucket("NEW.time", l) + ", coalesce((SELECT rollup_id FROM idents WHERE id = NEW.ident_id), 0),"
+                + " coalesce(NEW.proto, ''), NEW.family, coalesce(NEW.raddr, ''), NEW.rport, coalesce(NEW.domain, ''),"
+                + " " + sent + ", " + recv + ", " + conns + ", " + windows + ")"
+                + " ON CONFLICT DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv,"
+                + " conns = conns + excluded.conns, windows = windows + excluded.windows;\n";
+    }
+
+    private static String outboxInsert(String sent, String recv, String conns) {
+        return "    INSERT INTO outbox (" + OUTBOX_COLUMNS + ")"
+                + " SELECT NEW.time, e.path, i.name, i.cmdline, e.sha256, NEW.pid, pe.path, i.pname, i.pcmdline,"
+                + " pe.sha256, NEW.ppid, i.uid, i.user, i.cgroup, i.container, NEW.proto, NEW.family, NEW.laddr,"
+                + " NEW.lport, NEW.raddr, NEW.rport, NEW.domain, NEW.domain_source, NEW.domain_confidence,"
+                + " " + sent + ", " + recv + ", " + conns
+                + " FROM idents i JOIN exes e ON e.id = i.exe_id JOIN exes pe ON pe.id = i.pexe_id"
+                + " WHERE i.id = NEW.ident_id;\n";
+    }
+}

@@ -88,7 +88,30 @@ final class Schema {
                     // Leads with time, so it also serves every time-range scan.
                     "CREATE UNIQUE INDEX flows_key ON flows (" + FLOW_KEY + ")",
                     "CREATE INDEX flows_ident_time ON flows (ident_id, time)",
-                    "PRAGMA application_id = " + APPLICATION_ID)));
+                    "PRAGMA application_id = " + APPLICATION_ID)),
+            // Fired alerts. Time in milliseconds: several alerts may fire within one second.
+            new Migration(2, "alert log", List.of(
+                    """
+                    CREATE TABLE alerts (
+                        id         INTEGER PRIMARY KEY,
+                        ref        TEXT NOT NULL UNIQUE,
+                        time       INTEGER NOT NULL,
+                        rule       TEXT NOT NULL,
+                        event      TEXT NOT NULL,
+                        actions    TEXT NOT NULL,
+                        result     TEXT NOT NULL,
+                        detail     TEXT,
+                        suppressed INTEGER NOT NULL,
+                        exe        TEXT,
+                        domain     TEXT,
+                        raddr      TEXT,
+                        rport      INTEGER,
+                        flow       TEXT,
+                        message    TEXT,
+                        finished   INTEGER
+                    ) STRICT""",
+                    "CREATE INDEX alerts_time ON alerts (time)",
+                    "CREATE INDEX alerts_rule_time ON alerts (rule, time)")));
 
     static final int CURRENT = MIGRATIONS.size();
 

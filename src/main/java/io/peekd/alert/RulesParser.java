@@ -108,7 +108,7 @@ final class RulesParser {
         }
         List<Rule> rules = new ArrayList<>();
         Object top = toml.get(List.of("alerts"));
-        if (top != null && !(top instanceof TomlArray a && (a.isEmpty() || a.containsTables()))) {
+        if (top != null && !(top instanceof TomlArray a && all(a, TomlTable.class))) {
             problems.add(new AlertsFileException.Problem(file, line(toml.inputPositionOf(List.of("alerts"))), "",
                     "alerts", "expected [[alerts]] tables, got " + describe(top)));
         } else if (top instanceof TomlArray array) {
@@ -133,6 +133,12 @@ final class RulesParser {
         }
         if (!problems.isEmpty()) throw new AlertsFileException(problems);
         return new RuleSet(rules);
+    }
+
+    /** tomlj's containsX() are deprecated since its arrays became heterogeneous; check each element. */
+    static boolean all(TomlArray a, Class<?> type) {
+        for (int i = 0; i < a.size(); i++) if (!type.isInstance(a.get(i))) return false;
+        return true;
     }
 
     static int line(TomlPosition p) {
@@ -283,7 +289,7 @@ final class RulesParser {
             Object v = raw(key);
             if (v == null) return null;
             if (v instanceof String s) return List.of(s);
-            if (v instanceof TomlArray a && !a.isEmpty() && a.containsStrings()) {
+            if (v instanceof TomlArray a && !a.isEmpty() && all(a, String.class)) {
                 List<String> out = new ArrayList<>();
                 for (int i = 0; i < a.size(); i++) out.add(a.getString(i));
                 return out;
@@ -502,7 +508,7 @@ final class RulesParser {
             Object v = raw("exec");
             try {
                 if (v instanceof String s) return Template.parse(s);
-                if (v instanceof TomlArray a && !a.isEmpty() && a.containsStrings()) {
+                if (v instanceof TomlArray a && !a.isEmpty() && all(a, String.class)) {
                     List<String> words = new ArrayList<>();
                     for (int i = 0; i < a.size(); i++) words.add(a.getString(i));
                     return Template.of(words);

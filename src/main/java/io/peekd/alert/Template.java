@@ -184,7 +184,10 @@ record Template(List<List<Part>> words) {
                     continue;
                 }
                 boolean awkProgram = prog.endsWith("awk") && j == k + 1 && (lit == null || !lit.startsWith("-"));
-                if ((code || awkProgram) && hasPlaceholders(w)) {
+                // Only the word right after the flag is code; later words are the script's arguments ($1...).
+                boolean isCode = code;
+                code = false;
+                if ((isCode || awkProgram) && hasPlaceholders(w)) {
                     throw new Invalid("a placeholder inside the code given to " + prog
                             + " would let a hostile value run commands; read it from the environment instead,"
                             + " e.g. \"$PEEKD_DOMAIN\" (quoted) in the script, or pass it as a separate argument");

@@ -112,6 +112,59 @@ public final class AlertService implements Subscriber, AutoCloseable {
         return s;
     }
 
+    /**
+     * Checks an alerts file without a daemon ({@code peekd alerts test}): its rules as they
+     * would be loaded, with zero counts.
+     *
+     * @throws AlertsFileException listing every problem, each with rule, key and line
+     * @throws IOException         when the file cannot be read (NoSuchFileException when missing)
+     */
+    public static List<AlertEngine.RuleStatus> check(Path file) throws AlertsFileException, IOException {
+        List<AlertEngine.RuleStatus> out = new ArrayList<>();
+        for (Rule r : RulesParser.load(file).rules())
+            out.add(new AlertEngine.RuleStatus(r.name(), r.line(), r.enabled(), r.matchSummary(), r.actionKinds(),
+                    0, 0, 0, 0, 0, null, null));
+        return out;
+    }
+
+    /** The settings of {@code [alerts]}, with alerts.json in {@code runDir}. */
+    public static Options options(io.peekd.config.Config c) {
+        var a = c.alerts();
+        return new Options(a.file(), c.paths().runDir().resolve("alerts.json"),
+                new AlertEngine.Settings(a.actionThreads(), a.actionQueue(), a.actionQueue(), java.time.Duration.ofSeconds(1)),
+                true, true);
+    }
+
+    /**
+     * Starts the daemon's alert rules on a store: fired alerts go to its alert log, and
+     * on_new_domain knows the (exe, domain) pairs of its history. {@code store} may be null
+     * (database disabled): alerts still fire, nothing is logged in a table.
+     */
+    public static AlertService start(Options options, io.peekd.store.Store store, Consumer<String> errors) {
+        AlertEngine.Sink sink = store == null ? AlertEngine.Sink.NONE : sink(store.writer());
+        Supplier<List<String[]>> history = store == null ? null : () -> {
+            try (io.peekd.store.Reader r = store.reader()) {
+                return r.exeDomains(HISTORY_PAIRS);
+            }
+        };
+        return start(options, sink, errors, history, AddressInfo.NONE, AlertEngine.NO_FLAGS);
+    }
+
+    /** Fired alerts and their results through the store's single writer; never blocks. */
+    public static AlertEngine.Sink sink(io.peekd.store.Writer w) {
+        return new AlertEngine.Sink() {
+            @Override
+            public boolean fired(io.peekd.store.AlertRecord r) {
+                return w.submitAlert(r);
+            }
+
+            @Override
+            public boolean finished(io.peekd.store.AlertRecord r) {
+                return w.submitAlertResult(r);
+            }
+        };
+    }
+
     public AlertEngine engine() {
         return engine;
     }
@@ -286,6 +339,8 @@ public final class AlertService implements Subscriber, AutoCloseable {
         if (out == null) return;
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pid", ProcessHandle.current().pid());
+        // With the pid, tells a live daemon from an unrelated process that got its pid after a crash.
+        m.put("process_start", ProcessHandle.current().info().startInstant().map(Instant::toString).orElse(null));
         m.put("sighup", hangupInstalled);
         m.put("file", options.file().toString());
         m.put("generation", generation);

@@ -118,13 +118,19 @@ final class Binder {
                 s.get("file_upload", vt.fileUpload(), Conv.bool()),
                 s.get("request_limit_seconds", vt.requestLimitSeconds(), Conv.intIn(1, 86_400))));
 
+        var al = d.alerts();
+        var alerts = section("alerts", s -> new Config.Alerts(
+                s.get("file", al.file(), Conv.absolutePath()),
+                s.get("action_threads", al.actionThreads(), Conv.intIn(1, 64)),
+                s.get("action_queue", al.actionQueue(), Conv.intIn(1, 100_000))));
+
         if (web.enabled() && metrics.prometheusPort() == web.port()) {
             report(Kind.BAD_VALUE, List.of("metrics", "prometheus_port"), -1,
                     metrics.prometheusPort() + " is already the web dashboard's port (web.port); pick another, or 0 for none");
         }
         reportUnknown();
         return new Config(paths, database, monitoring, capture, log, metrics, broadcast, desktop, web, identity,
-                virustotal);
+                virustotal, alerts);
     }
 
     /** Problems in file order; those without a line come last. */
@@ -145,7 +151,9 @@ final class Binder {
         if (n instanceof ObjectNode o) {
             table = o;
         } else if (n != null) {
-            report(Kind.WRONG_TYPE, List.of(name), -1, "expected a table [" + name + "], got " + describe(n));
+            String hint = name.equals("alerts") && n.isArray()
+                    ? "; [[alerts]] rules belong in the file named by alerts.file (default /etc/peekd/alerts.toml), not here" : "";
+            report(Kind.WRONG_TYPE, List.of(name), -1, "expected a table [" + name + "], got " + describe(n) + hint);
         }
         var s = new Section(name, table, this);
         sections.put(name, s);

@@ -16,7 +16,7 @@ import java.util.OptionalLong;
 public record Config(
         Paths paths, Database database, Monitoring monitoring, Capture capture, Log log,
         Metrics metrics, Broadcast broadcast, Desktop desktop, Web web, Identity identity,
-        VirusTotal virustotal) {
+        VirusTotal virustotal, Alerts alerts) {
 
     public Config {
         Objects.requireNonNull(paths, "paths");
@@ -30,6 +30,7 @@ public record Config(
         Objects.requireNonNull(web, "web");
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(virustotal, "virustotal");
+        Objects.requireNonNull(alerts, "alerts");
     }
 
     private static final Config DEFAULTS = new Config(
@@ -44,7 +45,8 @@ public record Config(
             new Desktop("root", true),
             new Web(false, 5100, InetAddress.ofLiteral("127.0.0.1"), 30, Duration.ofHours(24), 200),
             new Identity(OptionalLong.empty(), 1024, 2),
-            new VirusTotal("", false, 15));
+            new VirusTotal("", false, 15),
+            new Alerts(Path.of("/etc/peekd/alerts.toml"), 4, 1_000));
 
     /** What an empty or missing config file means. */
     public static Config defaults() {
@@ -197,6 +199,18 @@ public record Config(
         public String toString() {
             return "VirusTotal[apiKey=" + (apiKey.isEmpty() ? "" : "(set)") + ", fileUpload=" + fileUpload
                     + ", requestLimitSeconds=" + requestLimitSeconds + "]";
+        }
+    }
+
+    /**
+     * {@code [alerts]}: where the alert rules are, and how many of their actions may run or wait.
+     *
+     * @param actionThreads exec and notify actions running at once
+     * @param actionQueue   actions waiting for a thread (and webhook deliveries under way) before more are dropped
+     */
+    public record Alerts(Path file, int actionThreads, int actionQueue) {
+        public Alerts {
+            Objects.requireNonNull(file, "file");
         }
     }
 }

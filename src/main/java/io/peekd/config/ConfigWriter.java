@@ -78,6 +78,11 @@ public final class ConfigWriter {
                 .put("api_key", withSecrets ? vt.apiKey() : "")
                 .put("file_upload", vt.fileUpload())
                 .put("request_limit_seconds", vt.requestLimitSeconds()));
+        var al = c.alerts();
+        table(out, "alerts", t -> t
+                .put("file", al.file().toString())
+                .put("action_threads", al.actionThreads())
+                .put("action_queue", al.actionQueue()));
         return out.toString();
     }
 

@@ -15,6 +15,9 @@ public final class Libc {
     private static final MethodHandle GETEUID = Native.libc("geteuid", FunctionDescriptor.of(Native.INT));
     private static final MethodHandle FANOTIFY_INIT = Native.libc("fanotify_init",
             FunctionDescriptor.of(Native.INT, Native.INT, Native.INT), Native.CAPTURE_ERRNO);
+    private static final MethodHandle KILL = Native.libc("kill",
+            FunctionDescriptor.of(Native.INT, Native.INT, Native.INT), Native.CAPTURE_ERRNO);
+    public static final int SIGHUP = 1;
 
     private Libc() {
     }
@@ -34,6 +37,22 @@ public final class Libc {
             int fd = (int) OPEN.invokeExact(state, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (fd < 0) throw BpfException.errno("cannot open " + dir, Native.errno(state));
             return new Fd(fd);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * Sends {@code signal} to process {@code pid} (kill(2)); the JDK can only send SIGTERM and SIGKILL.
+     *
+     * @throws BpfException with the errno's meaning (ESRCH: no such process, EPERM: not allowed)
+     */
+    public static void kill(long pid, int signal) {
+        if (pid <= 0 || pid > Integer.MAX_VALUE) throw new IllegalArgumentException("not a process id: " + pid);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = Native.newCallState(a);
+            int rc = (int) KILL.invokeExact(state, (int) pid, signal);
+            if (rc < 0) throw BpfException.errno("cannot signal process " + pid, Native.errno(state));
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

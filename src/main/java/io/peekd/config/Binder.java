@@ -123,6 +123,11 @@ final class Binder {
                 s.get("enabled", g.enabled(), Conv.bool()),
                 s.get("country_db", g.countryDb(), Conv.absolutePath()),
                 s.get("asn_db", g.asnDb(), Conv.absolutePath())));
+        var al = d.alerts();
+        var alerts = section("alerts", s -> new Config.Alerts(
+                s.get("file", al.file(), Conv.absolutePath()),
+                s.get("action_threads", al.actionThreads(), Conv.intIn(1, 64)),
+                s.get("action_queue", al.actionQueue(), Conv.intIn(1, 100_000))));
 
         if (web.enabled() && metrics.prometheusPort() == web.port()) {
             report(Kind.BAD_VALUE, List.of("metrics", "prometheus_port"), -1,
@@ -130,7 +135,7 @@ final class Binder {
         }
         reportUnknown();
         return new Config(paths, database, monitoring, capture, log, metrics, broadcast, desktop, web, identity,
-                virustotal, geoip);
+                virustotal, geoip, alerts);
     }
 
     /** Problems in file order; those without a line come last. */
@@ -151,7 +156,9 @@ final class Binder {
         if (n instanceof ObjectNode o) {
             table = o;
         } else if (n != null) {
-            report(Kind.WRONG_TYPE, List.of(name), -1, "expected a table [" + name + "], got " + describe(n));
+            String hint = name.equals("alerts") && n.isArray()
+                    ? "; [[alerts]] rules belong in the file named by alerts.file (default /etc/peekd/alerts.toml), not here" : "";
+            report(Kind.WRONG_TYPE, List.of(name), -1, "expected a table [" + name + "], got " + describe(n) + hint);
         }
         var s = new Section(name, table, this);
         sections.put(name, s);

@@ -16,7 +16,7 @@ import java.util.OptionalLong;
 public record Config(
         Paths paths, Database database, Monitoring monitoring, Capture capture, Log log,
         Metrics metrics, Broadcast broadcast, Desktop desktop, Web web, Identity identity,
-        VirusTotal virustotal, GeoIp geoip) {
+        VirusTotal virustotal, GeoIp geoip, Alerts alerts) {
 
     public Config {
         Objects.requireNonNull(paths, "paths");
@@ -31,6 +31,7 @@ public record Config(
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(virustotal, "virustotal");
         Objects.requireNonNull(geoip, "geoip");
+        Objects.requireNonNull(alerts, "alerts");
     }
 
     private static final Config DEFAULTS = new Config(
@@ -46,7 +47,8 @@ public record Config(
             new Web(false, 5100, InetAddress.ofLiteral("127.0.0.1"), 30, Duration.ofHours(24), 200),
             new Identity(OptionalLong.empty(), 1024, 2),
             new VirusTotal("", false, 15),
-            new GeoIp(true, Path.of("/var/lib/peekd/geoip/country.mmdb"), Path.of("/var/lib/peekd/geoip/asn.mmdb")));
+            new GeoIp(true, Path.of("/var/lib/peekd/geoip/country.mmdb"), Path.of("/var/lib/peekd/geoip/asn.mmdb")),
+            new Alerts(Path.of("/etc/peekd/alerts.toml"), 4, 1_000));
 
     /** What an empty or missing config file means. */
     public static Config defaults() {
@@ -210,6 +212,18 @@ public record Config(
         public String toString() {
             return "VirusTotal[apiKey=" + (apiKey.isEmpty() ? "" : "(set)") + ", fileUpload=" + fileUpload
                     + ", requestLimitSeconds=" + requestLimitSeconds + "]";
+        }
+    }
+
+    /**
+     * {@code [alerts]}: where the alert rules are, and how many of their actions may run or wait.
+     *
+     * @param actionThreads exec and notify actions running at once
+     * @param actionQueue   actions waiting for a thread (and webhook deliveries under way) before more are dropped
+     */
+    public record Alerts(Path file, int actionThreads, int actionQueue) {
+        public Alerts {
+            Objects.requireNonNull(file, "file");
         }
     }
 }

@@ -83,6 +83,11 @@ public final class ConfigWriter {
                 .put("enabled", g.enabled())
                 .put("country_db", g.countryDb().toString())
                 .put("asn_db", g.asnDb().toString()));
+        var al = c.alerts();
+        table(out, "alerts", t -> t
+                .put("file", al.file().toString())
+                .put("action_threads", al.actionThreads())
+                .put("action_queue", al.actionQueue()));
         return out.toString();
     }
 

@@ -1,5 +1,8 @@
 package io.peekd.daemon;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.peekd.alert.AlertService;
 import io.peekd.capture.Capture;
 import io.peekd.capture.CaptureStats;
 import io.peekd.capture.FlowDelta;
@@ -51,6 +54,7 @@ public final class Daemon implements AutoCloseable {
     private final ReverseLookup ptr = new ReverseLookup(java.time.Duration.ofSeconds(2));
     private final DomainResolver domains = new DomainResolver(System::nanoTime, ptr);
     private final GeoIp geo;
+    private final AlertService alerts;
     private final Thread drainThread;
     private volatile boolean running = true;
     private boolean closed;
@@ -75,10 +79,14 @@ public final class Daemon implements AutoCloseable {
         this.procs.seedFromProc();
         this.store = s.dbEnabled() ? Store.open(s.db()) : null;
         this.windows = new WindowAggregator(s.window());
+        this.alerts = AlertService.start(s.alerts(), store, errors::error);
+        errors.addListener(alerts::onError);
+        broadcast.subscribe(alerts);
         try {
             this.capture = Capture.start(probe, new Capture.Options(s.flowMapEntries(), s.ringBufferKib(),
                     (int) Math.max(60, 300_000 / Math.max(1, s.drainInterval().toMillis()))), this::onEvent);
         } catch (RuntimeException e) {
+            broadcast.close();
             if (store != null) store.close();
             throw e;
         }
@@ -200,6 +208,11 @@ public final class Daemon implements AutoCloseable {
         GeoIp.Geo g = ip ? geo.lookup(k.remoteInet()) : new GeoIp.Geo(null, null, null);
         return new FlowRow(time, id, k.protoName(), k.ipVersion(), laddr, lport, raddr, rport, d.domain(), d.source(),
                 d.confidence(), sent, recv, conns, d.status(), g.country(), g.asn(), g.asOrg());
+    }
+
+    /** The alert rules: reload them, or give them a desktop {@link io.peekd.alert.Notifier}. */
+    public AlertService alerts() {
+        return alerts;
     }
 
     /** Rows of the open window, not yet stored: what a live query adds to the database. */

@@ -1,5 +1,6 @@
 package io.peekd.daemon;
 
+import io.peekd.alert.AlertService;
 import io.peekd.config.Config;
 import io.peekd.flow.IgnoreRules;
 import java.nio.file.Path;
@@ -15,7 +16,7 @@ public record DaemonSettings(
         int flowMapEntries, int ringBufferKib,
         boolean dbEnabled, IgnoreRules ignore,
         boolean logAddresses, boolean logPorts, boolean logCommands, int channelCapacity,
-        Duration metricsInterval, int prometheusPort, Config.GeoIp geoip) {
+        Duration metricsInterval, int prometheusPort, Config.GeoIp geoip, AlertService.Options alerts) {
 
     public static DaemonSettings from(Config c) {
         var log = c.log();
@@ -25,7 +26,8 @@ public record DaemonSettings(
                 c.database().writeLimit(), c.capture().drainInterval(), c.capture().flowMapEntries(),
                 c.capture().ringBufferKib(), c.database().enabled(), ignore,
                 c.database().logAddresses(), c.database().logPorts(), c.database().logCommands(),
-                c.broadcast().channelCapacity(), c.metrics().interval(), c.metrics().prometheusPort(), c.geoip());
+                c.broadcast().channelCapacity(), c.metrics().interval(), c.metrics().prometheusPort(), c.geoip(),
+                AlertService.options(c));
     }
 
     /** Settings that differ in {@code next} but only take effect after a restart, named as in the config file. */
@@ -45,7 +47,7 @@ public record DaemonSettings(
         Objects.requireNonNull(next);
         return new DaemonSettings(dataDir, runDir, logDir, window, next.drainInterval, flowMapEntries, ringBufferKib,
                 dbEnabled, next.ignore, next.logAddresses, next.logPorts, next.logCommands, channelCapacity,
-                next.metricsInterval, next.prometheusPort, geoip);
+                next.metricsInterval, next.prometheusPort, geoip, next.alerts);
     }
 
     public Path db() {

@@ -17,12 +17,30 @@ public final class ErrorLog {
     private static final System.Logger LOG = System.getLogger("peekd");
     private final Path file;
     private boolean warned;
+    private final java.util.List<java.util.function.Consumer<String>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public ErrorLog(Path file) {
         this.file = file;
     }
 
-    public synchronized void error(String message) {
+    /** Also tells {@code listener} each line (alert rules with on_error); it must hand off, not block. */
+    public void addListener(java.util.function.Consumer<String> listener) {
+        listeners.add(listener);
+    }
+
+    public void error(String message) {
+        write(message);
+        // Outside the lock: a listener that logs an error of its own must not deadlock.
+        for (var l : listeners) {
+            try {
+                l.accept(message);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "error listener failed: " + e);
+            }
+        }
+    }
+
+    private synchronized void write(String message) {
         LOG.log(System.Logger.Level.ERROR, message);
         String line = Instant.now().truncatedTo(ChronoUnit.SECONDS) + " " + message.replace('\n', ' ') + "\n";
         try {

@@ -138,6 +138,8 @@ final class BatchSql implements AutoCloseable {
              Statement st = c.createStatement()) {
             flows.setLong(1, cutoff.getEpochSecond() + (cutoff.getNano() > 0 ? 1 : 0));
             deleted = flows.executeUpdate();
+            // The alert log follows the same retention (its times are in milliseconds).
+            st.executeUpdate("DELETE FROM alerts WHERE time < " + cutoff.toEpochMilli());
             st.executeUpdate("DELETE FROM idents WHERE NOT EXISTS (SELECT 1 FROM flows WHERE ident_id = idents.id)");
             st.executeUpdate("DELETE FROM exes WHERE NOT EXISTS (SELECT 1 FROM idents WHERE exe_id = exes.id)"
                     + " AND NOT EXISTS (SELECT 1 FROM idents WHERE pexe_id = exes.id)");
@@ -237,6 +239,50 @@ final class BatchSql implements AutoCloseable {
         } catch (SQLException e) {
             return true;
         }
+    }
+
+    private PreparedStatement insertAlert;
+    private PreparedStatement finishAlert;
+
+    /** Adds a fired alert to the alert log (its own transaction: autocommit). */
+    void insertAlert(AlertRecord a) throws SQLException {
+        if (insertAlert == null) {
+            insertAlert = c.prepareStatement("INSERT INTO alerts (ref, time, rule, event, actions, result, detail,"
+                    + " suppressed, exe, domain, raddr, rport, flow, message, finished)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ref) DO NOTHING");
+        }
+        int i = 1;
+        insertAlert.setString(i++, a.ref());
+        insertAlert.setLong(i++, a.time().toEpochMilli());
+        insertAlert.setString(i++, a.rule());
+        insertAlert.setString(i++, a.event());
+        insertAlert.setString(i++, a.actions());
+        insertAlert.setString(i++, a.result());
+        text(insertAlert, i++, a.detail());
+        insertAlert.setLong(i++, a.suppressed());
+        text(insertAlert, i++, a.exe());
+        text(insertAlert, i++, a.domain());
+        text(insertAlert, i++, a.raddr());
+        if (a.rport() == null) insertAlert.setNull(i++, Types.INTEGER);
+        else insertAlert.setInt(i++, a.rport());
+        text(insertAlert, i++, a.flowJson());
+        text(insertAlert, i++, a.message());
+        if (a.finished() == null) insertAlert.setNull(i, Types.INTEGER);
+        else insertAlert.setLong(i, a.finished().toEpochMilli());
+        insertAlert.executeUpdate();
+    }
+
+    /** Records the outcome of an alert's actions. */
+    void finishAlert(AlertRecord a) throws SQLException {
+        if (finishAlert == null) {
+            finishAlert = c.prepareStatement("UPDATE alerts SET result = ?, detail = ?, finished = ? WHERE ref = ?");
+        }
+        finishAlert.setString(1, a.result());
+        text(finishAlert, 2, a.detail());
+        if (a.finished() == null) finishAlert.setNull(3, Types.INTEGER);
+        else finishAlert.setLong(3, a.finished().toEpochMilli());
+        finishAlert.setString(4, a.ref());
+        finishAlert.executeUpdate();
     }
 
     /** Closing rolls back an unfinished transaction; the ids it staged go with it. */

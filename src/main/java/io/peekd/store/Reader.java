@@ -143,6 +143,61 @@ public final class Reader implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Fired alerts from {@code since} on (null: all), of one rule (null: any), oldest first;
+     * with a limit, the newest {@code limit} of them.
+     */
+    public synchronized List<AlertRecord> alerts(Instant since, String rule, int limit) {
+        List<Object> args = new ArrayList<>();
+        List<String> terms = new ArrayList<>();
+        if (since != null) {
+            terms.add("time >= ?");
+            args.add(since.toEpochMilli());
+        }
+        if (rule != null) {
+            terms.add("rule = ?");
+            args.add(rule);
+        }
+        String sql = "SELECT ref, time, rule, event, actions, result, detail, suppressed, exe, domain, raddr, rport,"
+                + " flow, message, finished FROM alerts" + (terms.isEmpty() ? "" : " WHERE " + String.join(" AND ", terms))
+                + (limit > 0 ? " ORDER BY time DESC, id DESC LIMIT " + limit : " ORDER BY time, id");
+        List<AlertRecord> out = new ArrayList<>();
+        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Integer rport = rs.getObject(12) == null ? null : rs.getInt(12);
+                Instant finished = rs.getObject(15) == null ? null : Instant.ofEpochMilli(rs.getLong(15));
+                out.add(new AlertRecord(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2)), rs.getString(3),
+                        rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getLong(8),
+                        rs.getString(9), rs.getString(10), rs.getString(11), rport, rs.getString(13),
+                        rs.getString(14), finished));
+            }
+        } catch (SQLException e) {
+            throw failure("alert log query", e);
+        }
+        if (limit > 0) {
+            Collections.reverse(out);
+        }
+        return out;
+    }
+
+    /**
+     * Distinct (executable path, domain) pairs of the history, most recently seen first, at
+     * most {@code limit}: what the alert engine's on_new_domain already knows.
+     */
+    public synchronized List<String[]> exeDomains(int limit) {
+        String sql = "SELECT e.path, f.domain" + FROM + " WHERE f.domain IS NOT NULL AND e.path IS NOT NULL"
+                + " GROUP BY e.path, f.domain ORDER BY max(f.time) DESC LIMIT " + Math.max(1, limit);
+        List<String[]> out = new ArrayList<>();
+        try (PreparedStatement ps = prepare(sql, List.of()); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new String[] {rs.getString(1), rs.getString(2)});
+            }
+        } catch (SQLException e) {
+            throw failure("exe/domain query", e);
+        }
+        return out;
+    }
+
     public synchronized Stats stats() {
         try {
             // One read transaction, so that the counts agree with each other.

@@ -62,6 +62,17 @@ public final class RowJson {
         return buf.toString(StandardCharsets.UTF_8);
     }
 
+    /** One row as a JSON object with the same fields as an element of {@link #write}. */
+    public static String toJson(FlowRow row) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try (JsonGenerator g = FACTORY.createGenerator(buf)) {
+            writeRow(g, row);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
     public static void writeTotals(List<Totals> totals, OutputStream out) throws IOException {
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
             g.writeStartArray();

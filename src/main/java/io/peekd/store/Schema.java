@@ -97,7 +97,30 @@ final class Schema {
                     "ALTER TABLE flows ADD COLUMN country TEXT",
                     "ALTER TABLE flows ADD COLUMN asn INTEGER",
                     "ALTER TABLE flows ADD COLUMN as_org TEXT")),
-            new Migration(4, "rollups, mirror outbox and meta", Rollups.MIGRATION));
+            new Migration(4, "rollups, mirror outbox and meta", Rollups.MIGRATION),
+            // Fired alerts. Time in milliseconds: several alerts may fire within one second.
+            new Migration(5, "alert log", List.of(
+                    """
+                    CREATE TABLE alerts (
+                        id         INTEGER PRIMARY KEY,
+                        ref        TEXT NOT NULL UNIQUE,
+                        time       INTEGER NOT NULL,
+                        rule       TEXT NOT NULL,
+                        event      TEXT NOT NULL,
+                        actions    TEXT NOT NULL,
+                        result     TEXT NOT NULL,
+                        detail     TEXT,
+                        suppressed INTEGER NOT NULL,
+                        exe        TEXT,
+                        domain     TEXT,
+                        raddr      TEXT,
+                        rport      INTEGER,
+                        flow       TEXT,
+                        message    TEXT,
+                        finished   INTEGER
+                    ) STRICT""",
+                    "CREATE INDEX alerts_time ON alerts (time)",
+                    "CREATE INDEX alerts_rule_time ON alerts (rule, time)")));
 
     static final int CURRENT = MIGRATIONS.size();
 

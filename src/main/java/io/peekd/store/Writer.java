@@ -56,6 +56,10 @@ public final class Writer {
         T run(Connection c) throws SQLException;
     }
 
+    /** A fired alert, or the result of its actions (an update of the same ref). */
+    private record Alert(long seq, AlertRecord record, boolean update) implements Job {
+    }
+
     private final Path file;
     private final Store.Options options;
     private final BlockingQueue<Job> queue;
@@ -162,8 +166,30 @@ public final class Writer {
         return (CompletableFuture<T>) result;
     }
 
+    /**
+     * Queues a fired alert for the alert log. Never waits: alerts must not stall behind a
+     * failing disk, so when the queue is full the record is not taken (false) and the caller
+     * counts it as lost.
+     *
+     * @throws IllegalStateException after the store was closed
+     */
+    public boolean submitAlert(AlertRecord record) {
+        Objects.requireNonNull(record, "record");
+        return enqueue(seq -> new Alert(seq, record, false), 0, 0);
+    }
+
+    /** Stores the result of an alert's actions ({@code result}, {@code detail}, {@code finished} of the record). */
+    public boolean submitAlertResult(AlertRecord record) {
+        Objects.requireNonNull(record, "record");
+        return enqueue(seq -> new Alert(seq, record, true), 0, 0);
+    }
+
     /** Queues a job in submission order. False when the queue stayed full for submitTimeout. */
     private boolean enqueue(LongFunction<Job> job, int rows) {
+        return enqueue(job, rows, options.submitTimeout().toNanos());
+    }
+
+    private boolean enqueue(LongFunction<Job> job, int rows, long timeoutNanos) {
         submitLock.lock();
         try {
             if (closed || died != null) {
@@ -181,7 +207,7 @@ public final class Writer {
             }
             boolean taken;
             try {
-                taken = queue.offer(job.apply(seq), options.submitTimeout().toNanos(), TimeUnit.NANOSECONDS);
+                taken = queue.offer(job.apply(seq), timeoutNanos, TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 taken = false;
@@ -297,6 +323,8 @@ public final class Writer {
                         new StoreException("store " + file + " closed before pruning"));
                 case Custom t -> t.result().completeExceptionally(
                         new StoreException("store " + file + " closed before " + t.what()));
+                case Alert a -> LOG.log(System.Logger.Level.ERROR, "closing " + file + " without storing alert "
+                        + a.record().ref() + " of rule " + a.record().rule());
             }
         }
         if (batches > 0) {
@@ -366,6 +394,10 @@ public final class Writer {
                         p.result().complete(deleted);
                     }
                     case Custom t -> runTask(t);
+                    case Alert a -> {
+                        if (a.update()) sql.finishAlert(a.record());
+                        else sql.insertAlert(a.record());
+                    }
                 }
                 recovered();
                 return true;
@@ -437,6 +469,7 @@ public final class Writer {
                 case Batch b -> "store a batch of " + b.rows().size() + " rows";
                 case Prune p -> "prune rows older than " + p.cutoff();
                 case Custom t -> t.what();
+                case Alert a -> "store alert " + a.record().ref() + " of rule " + a.record().rule();
             };
             LOG.log(System.Logger.Level.ERROR, String.format("%s %s in %s: %s."
                     + " Nothing is lost yet: it stays in memory and is retried with backoff"

@@ -38,7 +38,8 @@ class ConfigLoaderTest {
                 new Config.Web(true, 8_080, InetAddress.ofLiteral("::"), 5, Duration.ofDays(7), 50),
                 new Config.Identity(OptionalLong.of(0), 4_096, 8),
                 new Config.VirusTotal("0123abcd", true, 60),
-                new Config.GeoIp(false, Path.of("/srv/geo/c.mmdb"), Path.of("/srv/geo/a.mmdb")));
+                new Config.GeoIp(false, Path.of("/srv/geo/c.mmdb"), Path.of("/srv/geo/a.mmdb")),
+                new Config.Alerts(Path.of("/srv/peekd/alerts.toml"), 8, 50));
     }
 
     @Test
@@ -51,7 +52,7 @@ class ConfigLoaderTest {
         String shipped = Files.readString(SHIPPED);
         String doc = Files.readString(DOC);
         var schema = Binder.schema();
-        assertThat(schema).hasSize(12);
+        assertThat(schema).hasSize(13);
         schema.forEach((section, keys) -> {
             assertThat(shipped).contains("\n[" + section + "]\n");
             // Each key sits in its own section of the shipped file, commented out only when its default is "absent".
@@ -84,6 +85,7 @@ class ConfigLoaderTest {
         assertThat(d.web().defaultSince()).isEqualTo(Duration.ofHours(24));
         assertThat(d.identity().stDevMask()).isEmpty();
         assertThat(d.virustotal().enabled()).isFalse();
+        assertThat(d.alerts().file()).isEqualTo(Path.of("/etc/peekd/alerts.toml"));
     }
 
     @Test
@@ -122,7 +124,7 @@ class ConfigLoaderTest {
                 new Config.Paths(Path.of("/tmp/peekd-a"), Path.of("/run/peekd"), Path.of("/var/log/peekd")),
                 d.database(), d.monitoring(), d.capture(), d.log(), d.metrics(), d.broadcast(), d.desktop(),
                 new Config.Web(false, 8000, InetAddress.ofLiteral("127.0.0.1"), 30, Duration.ofHours(24), 200),
-                d.identity(), d.virustotal(), d.geoip()));
+                d.identity(), d.virustotal(), d.geoip(), d.alerts()));
     }
 
     @Test
@@ -194,6 +196,11 @@ class ConfigLoaderTest {
                 enabled = false
                 country_db = "/srv/geo/c.mmdb"
                 asn_db = "/srv/geo/a.mmdb"
+
+                [alerts]
+                file = "/srv/peekd/alerts.toml"
+                action_threads = 8
+                action_queue = 50
                 """);
 
         assertThat(ConfigLoader.load(file)).isEqualTo(everythingChanged());

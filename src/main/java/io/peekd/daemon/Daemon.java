@@ -10,6 +10,7 @@ import io.peekd.capture.KernelEvent;
 import io.peekd.capture.KernelProbe;
 import io.peekd.flow.Broadcast;
 import io.peekd.flow.FlowRow;
+import io.peekd.flow.IgnoreRules;
 import io.peekd.flow.Subscriber;
 import io.peekd.flow.Identity;
 import io.peekd.flow.WindowAggregator;
@@ -46,6 +47,8 @@ public final class Daemon implements AutoCloseable {
     private volatile boolean running = true;
     private boolean closed;
     private long rowsIgnored;
+    /** Rules of ignore_extra.toml (the dashboard's ignore list), swapped whole on reload. */
+    private volatile IgnoreRules extraIgnore = IgnoreRules.none();
     private final java.util.ArrayDeque<List<FlowRow>> backlog = new java.util.ArrayDeque<>();
 
     private Daemon(DaemonSettings s, KernelProbe.Result probe, List<Subscriber> subscribers) throws IOException {
@@ -143,7 +146,7 @@ public final class Daemon implements AutoCloseable {
         List<FlowRow> out = new ArrayList<>(w.flows().size());
         w.flows().forEach((key, c) -> {
             FlowRow r = row(w.start(), key, procs.identify(key), c.sent(), c.recv(), c.conns());
-            if (settings.ignore().ignores(r)) rowsIgnored++;
+            if (settings.ignore().ignores(r) || extraIgnore.ignores(r)) rowsIgnored++;
             else out.add(r);
         });
         return out;
@@ -160,6 +163,11 @@ public final class Daemon implements AutoCloseable {
         int rport = ip && settings.logPorts() ? k.rport() : -1;
         return new FlowRow(time, id, k.protoName(), k.ipVersion(), laddr, lport, raddr, rport, null, null, null,
                 sent, recv, conns);
+    }
+
+    /** Replaces the extra ignore rules (hot reload of ignore_extra.toml); applies from the next window built. */
+    public void extraIgnore(IgnoreRules rules) {
+        extraIgnore = java.util.Objects.requireNonNull(rules, "rules");
     }
 
     /** Rows of the open window, not yet stored: what a live query adds to the database. */

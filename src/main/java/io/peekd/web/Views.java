@@ -65,8 +65,10 @@ final class Views {
         return db.read(c -> {
             try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
                 rs.next();
+                Long first = rs.getLong(7), last = rs.getLong(8);
+                if (rs.wasNull()) first = last = null;
                 return new Summary(f.from(), f.to(), rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4),
-                        rs.getLong(5), rs.getLong(6), (Long) rs.getObject(7, Long.class), rs.getObject(8, Long.class));
+                        rs.getLong(5), rs.getLong(6), first, last);
             }
         });
     }

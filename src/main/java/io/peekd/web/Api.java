@@ -158,6 +158,7 @@ final class Api {
         m.put("now", Instant.now().getEpochSecond());
         m.put("refresh_seconds", opts.refreshSeconds());
         m.put("default_since", io.peekd.config.Durations.format(opts.defaultSince()));
+        m.put("default_since_seconds", opts.defaultSince().toSeconds());
         m.put("top_limit", opts.topLimit());
         m.put("dimensions", java.util.Arrays.stream(Dim.values()).map(Dim::key).toList());
         m.put("live", live.mode());

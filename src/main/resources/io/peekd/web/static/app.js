@@ -52,7 +52,7 @@
   function readHash() {
     const h = new URLSearchParams(location.hash.slice(1));
     S.since = h.get('since'); S.from = h.get('from'); S.to = h.get('to');
-    if (!S.since && !S.from) S.since = meta ? meta.default_since : '24h';
+    if (!S.since && !S.from) S.since = defaultSince();
     S.by = h.get('by') || 'exe';
     S.bucket = h.get('bucket') || 'auto';
     S.view = h.get('view') || 'groups';
@@ -61,6 +61,14 @@
       .filter(([d]) => LABELS[d]);
     const p = h.get('panel');
     S.panel = p ? [p.slice(0, p.indexOf(':')), p.slice(p.indexOf(':') + 1)] : null;
+  }
+
+  // The configured default (web.default_since) as one of the menu's ranges when it is one ("1d" is "24h").
+  const PRESETS = { '15m': 900, '1h': 3600, '6h': 21600, '24h': 86400, '7d': 604800, '30d': 2592000 };
+  function defaultSince() {
+    if (!meta) return '24h';
+    const hit = Object.entries(PRESETS).find(([, s]) => s === meta.default_since_seconds);
+    return hit ? hit[0] : meta.default_since;
   }
 
   function writeHash() {
@@ -142,7 +150,7 @@
     }));
     return {
       animation: false, backgroundColor: 'transparent',
-      grid: { left: 64, right: 16, top: 28, bottom: withZoom ? 56 : 24 },
+      grid: { left: 64, right: 28, top: 28, bottom: withZoom ? 56 : 24 },
       legend: { type: 'scroll', top: 0, textStyle: { fontSize: 11 } },
       tooltip: { trigger: 'axis', formatter: tooltip, confine: true },
       xAxis: { type: 'time', axisLabel: { formatter: (v) => fmtShort.format(new Date(v)), hideOverlap: true } },
@@ -184,6 +192,8 @@
     $('c-sent').textContent = bytes(s.sent);
     $('c-recv').textContent = bytes(s.recv);
     $('c-conns').textContent = num(s.conns);
+    // Exact values next to the human ones: tooltips and tests read them.
+    for (const [id, v] of [['c-sent', s.sent], ['c-recv', s.recv], ['c-conns', s.conns]]) { $(id).dataset.v = v; $(id).title = num(v) + (id === 'c-conns' ? '' : ' bytes'); }
     $('c-procs').textContent = num(s.processes);
     $('c-remotes').textContent = num(s.remotes);
     $('foot').textContent = 'Showing ' + time(s.from) + ' to ' + time(s.to) + ' (' + zone + ', ' + offsetText() + '), '
@@ -223,7 +233,8 @@
         return td;
       });
       body.append(el('tr', { class: 'click', 'data-key': JSON.stringify(r.key), onclick: () => drill(dims, r.key) },
-        ...cells, el('td', { class: 'num', text: bytes(r.sent) }), el('td', { class: 'num', text: bytes(r.recv) }),
+        ...cells, el('td', { class: 'num', 'data-v': r.sent, title: num(r.sent) + ' bytes', text: bytes(r.sent) }),
+        el('td', { class: 'num', 'data-v': r.recv, title: num(r.recv) + ' bytes', text: bytes(r.recv) }),
         el('td', { class: 'num', text: bytes(r.sent + r.recv) }), el('td', { class: 'num', text: num(r.conns) }),
         el('td', { text: time(r.first) }), el('td', { text: time(r.last) })));
     }

@@ -37,6 +37,11 @@ enum Dim {
         this.numeric = numeric;
     }
 
+    /** A column of the flows table itself, rather than of the process identity it points to. */
+    boolean flow() {
+        return sql.startsWith("f.");
+    }
+
     /** The name used in URLs and JSON. */
     String key() {
         return name().toLowerCase(Locale.ROOT);

@@ -91,11 +91,17 @@ record Filter(long from, long to, Map<Dim, List<String>> eq) {
         }
     }
 
-    /** The SQL condition, its values appended to {@code args} in order. */
+    /**
+     * The SQL condition on {@code flows f}, its values appended to {@code args} in order.
+     * Conditions on the process identity become one {@code f.ident_id IN (...)} over the small
+     * identity tables, so that no query has to join every flow row just to filter it.
+     */
     String where(List<Object> args) {
         StringBuilder sb = new StringBuilder(" WHERE f.time >= ? AND f.time < ?");
         args.add(from);
         args.add(to);
+        List<Object> identArgs = new ArrayList<>();
+        StringBuilder ident = new StringBuilder();
         eq.forEach((d, vals) -> {
             List<String> terms = new ArrayList<>();
             List<Object> in = new ArrayList<>();
@@ -103,12 +109,21 @@ record Filter(long from, long to, Map<Dim, List<String>> eq) {
                 if (v.isEmpty()) terms.add(d.numeric ? d.sql + " < 0" : "(" + d.sql + " IS NULL OR " + d.sql + " = '')");
                 else in.add(d.numeric ? (Object) Long.parseLong(v) : v);
             }
-            if (!in.isEmpty()) {
-                terms.add(d.sql + (in.size() == 1 ? " = ?" : " IN (" + "?,".repeat(in.size() - 1) + "?)"));
+            if (!in.isEmpty()) terms.add(d.sql + (in.size() == 1 ? " = ?" : " IN (" + "?,".repeat(in.size() - 1) + "?)"));
+            String cond = " AND (" + String.join(" OR ", terms) + ")";
+            if (d.flow()) {
+                sb.append(cond);
                 args.addAll(in);
+            } else {
+                ident.append(cond);
+                identArgs.addAll(in);
             }
-            sb.append(" AND (").append(String.join(" OR ", terms)).append(')');
         });
+        if (!ident.isEmpty()) {
+            sb.append(" AND f.ident_id IN (SELECT i.id FROM idents i JOIN exes e ON e.id = i.exe_id"
+                    + " JOIN exes pe ON pe.id = i.pexe_id WHERE 1").append(ident).append(')');
+            args.addAll(identArgs);
+        }
         return sb.toString();
     }
 

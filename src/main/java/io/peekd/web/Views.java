@@ -42,8 +42,8 @@ final class Views {
     }
 
     enum Order {
-        TOTAL("sum(f.sent) + sum(f.recv) DESC"), SENT("sum(f.sent) DESC"), RECV("sum(f.recv) DESC"),
-        CONNS("sum(f.conns) DESC"), TIME("max(f.time) DESC");
+        TOTAL("sum(x.s) + sum(x.r) DESC"), SENT("sum(x.s) DESC"), RECV("sum(x.r) DESC"),
+        CONNS("sum(x.n) DESC"), TIME("max(x.ma) DESC");
 
         final String sql;
 
@@ -58,29 +58,74 @@ final class Views {
         this.db = db;
     }
 
+    /*
+     * Queries aggregate in two steps: first over the flow rows of the range (a range scan of
+     * flows alone, grouped by identity id and any flow columns asked for), then over those few
+     * sums joined to the identity tables. Joining every flow row first costs several times more.
+     */
+    static final String IDENT_JOIN = " JOIN idents i ON i.id = x.iid JOIN exes e ON e.id = i.exe_id"
+            + " JOIN exes pe ON pe.id = i.pexe_id";
+
     Summary summary(Filter f) {
         List<Object> args = new ArrayList<>();
-        String sql = "SELECT coalesce(sum(f.sent), 0), coalesce(sum(f.recv), 0), coalesce(sum(f.conns), 0), count(*),"
-                + " count(DISTINCT i.exe_id), count(DISTINCT f.raddr), min(f.time), max(f.time)" + Db.FROM + f.where(args);
+        String where = f.where(args);
+        String sql = "SELECT coalesce(sum(x.s), 0), coalesce(sum(x.r), 0), coalesce(sum(x.n), 0), coalesce(sum(x.k), 0),"
+                + " count(DISTINCT i.exe_id), min(x.mi), max(x.ma) FROM (SELECT f.ident_id AS iid, sum(f.sent) AS s,"
+                + " sum(f.recv) AS r, sum(f.conns) AS n, count(*) AS k, min(f.time) AS mi, max(f.time) AS ma FROM flows f"
+                + where + " GROUP BY f.ident_id) x" + IDENT_JOIN;
+        String remotes = "SELECT count(DISTINCT f.raddr) FROM flows f" + where;
         return db.read(c -> {
+            long sent, recv, conns, rows, procs, nRemotes;
+            Long first, last;
             try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                Long first = rs.getLong(7), last = rs.getLong(8);
+                sent = rs.getLong(1);
+                recv = rs.getLong(2);
+                conns = rs.getLong(3);
+                rows = rs.getLong(4);
+                procs = rs.getLong(5);
+                first = rs.getLong(6);
+                last = rs.getLong(7);
                 if (rs.wasNull()) first = last = null;
-                return new Summary(f.from(), f.to(), rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4),
-                        rs.getLong(5), rs.getLong(6), first, last);
             }
+            try (PreparedStatement ps = Db.prepare(c, remotes, args); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                nRemotes = rs.getLong(1);
+            }
+            return new Summary(f.from(), f.to(), sent, recv, conns, rows, procs, nRemotes, first, last);
         });
+    }
+
+    /** The inner, per-identity aggregation with the flow columns of {@code dims} as x.d0, x.d1... */
+    private static String inner(Filter f, List<Dim> dims, String extraSelect, String extraGroup, List<Object> args) {
+        StringBuilder sel = new StringBuilder("SELECT f.ident_id AS iid");
+        StringBuilder grp = new StringBuilder(" GROUP BY f.ident_id");
+        for (int i = 0; i < dims.size(); i++) {
+            if (!dims.get(i).flow()) continue;
+            sel.append(", ").append(dims.get(i).sql).append(" AS d").append(i);
+            grp.append(", ").append(dims.get(i).sql);
+        }
+        if (extraSelect != null) {
+            sel.append(", ").append(extraSelect);
+            grp.append(", ").append(extraGroup);
+        }
+        return sel + ", sum(f.sent) AS s, sum(f.recv) AS r, sum(f.conns) AS n, count(*) AS k, min(f.time) AS mi,"
+                + " max(f.time) AS ma, count(DISTINCT f.pid) AS np FROM flows f" + f.where(args) + grp;
+    }
+
+    /** A dimension's expression over the inner aggregation joined to the identity tables. */
+    private static String outer(List<Dim> dims, int i) {
+        return dims.get(i).flow() ? "x.d" + i : dims.get(i).sql;
     }
 
     List<Group> groups(Filter f, List<Dim> by, Order order, int limit) {
         List<Object> args = new ArrayList<>();
-        StringBuilder cols = new StringBuilder();
-        for (Dim d : by) cols.append(d.sql).append(", ");
-        String groupBy = String.join(", ", by.stream().map(d -> d.sql).toList());
-        String sql = "SELECT " + cols + "sum(f.sent), sum(f.recv), sum(f.conns), count(*), min(f.time), max(f.time)"
-                + Db.FROM + f.where(args) + " GROUP BY " + groupBy + " ORDER BY " + order.sql + ", " + groupBy
-                + " LIMIT ?";
+        List<String> exprs = new ArrayList<>();
+        for (int i = 0; i < by.size(); i++) exprs.add(outer(by, i));
+        String groupBy = String.join(", ", exprs);
+        String sql = "SELECT " + groupBy + ", sum(x.s), sum(x.r), sum(x.n), sum(x.k), min(x.mi), max(x.ma) FROM ("
+                + inner(f, by, null, null, args) + ") x" + IDENT_JOIN + " GROUP BY " + groupBy
+                + " ORDER BY " + order.sql + ", " + groupBy + " LIMIT ?";
         args.add(limit);
         return db.read(c -> {
             List<Group> out = new ArrayList<>();
@@ -121,7 +166,6 @@ final class Views {
         long[] times = new long[n];
         for (int i = 0; i < n; i++) times[i] = first + i * bucket;
         List<String> top = new ArrayList<>();
-        String keyExpr = by == null ? "'all'" : "coalesce(CAST(" + by.sql + " AS TEXT), '')";
         if (by != null) {
             for (Group g : groups(f, List.of(by), Order.TOTAL, maxSeries)) {
                 Object v = g.key().get(by.key());
@@ -129,16 +173,24 @@ final class Views {
             }
         }
         List<Object> args = new ArrayList<>();
-        String bucketExpr = "((f.time + ?) / ?) * ? - ?";
-        args.add(off);
-        args.add(bucket);
-        args.add(bucket);
-        args.add(off);
+        List<Dim> dims = by == null ? List.of() : List.of(by);
+        String keyExpr = by == null ? "'all'" : "coalesce(CAST(" + outer(dims, 0) + " AS TEXT), '')";
         String seriesExpr = by == null ? keyExpr
                 : top.isEmpty() ? "NULL" : "CASE WHEN " + keyExpr + " IN (" + "?,".repeat(top.size() - 1) + "?) THEN " + keyExpr + " END";
         args.addAll(top);
-        String sql = "SELECT " + bucketExpr + " AS t, " + seriesExpr + " AS k, sum(f.sent), sum(f.recv)" + Db.FROM
-                + f.where(args) + " GROUP BY t, k";
+        List<Object> innerArgs = new ArrayList<>();
+        innerArgs.add(off);
+        innerArgs.add(bucket);
+        innerArgs.add(bucket);
+        innerArgs.add(off);
+        String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", innerArgs);
+        // The bucket's four values come first in the inner SELECT, before the filter's.
+        List<Object> all = new ArrayList<>(args);
+        all.addAll(innerArgs);
+        String sql = "SELECT x.t, " + seriesExpr + " AS k, sum(x.s), sum(x.r) FROM (" + inner + ") x" + IDENT_JOIN
+                + " GROUP BY x.t, k";
+        args.clear();
+        args.addAll(all);
         Map<String, long[][]> byKey = new LinkedHashMap<>();
         for (String k : top) byKey.put(k, new long[2][n]);
         db.read(c -> {
@@ -186,9 +238,9 @@ final class Views {
      */
     List<Proc> processes(Filter f, int limit) {
         List<Object> args = new ArrayList<>();
-        String sql = "SELECT e.path, i.name, max(e.sha256), max(i.user), count(DISTINCT f.pid), sum(f.sent), sum(f.recv),"
-                + " sum(f.conns), min(f.time), max(f.time), pe.path, i.pname" + Db.FROM + f.where(args)
-                + " GROUP BY e.path, i.name, pe.path, i.pname ORDER BY sum(f.sent) + sum(f.recv) DESC LIMIT ?";
+        String sql = "SELECT e.path, i.name, max(e.sha256), max(i.user), sum(x.np), sum(x.s), sum(x.r),"
+                + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (" + inner(f, List.of(), null, null, args) + ") x"
+                + IDENT_JOIN + " GROUP BY e.path, i.name, pe.path, i.pname ORDER BY sum(x.s) + sum(x.r) DESC LIMIT ?";
         args.add(limit);
         record Raw(Proc p, String pexe, String pname) {
         }
@@ -280,7 +332,7 @@ final class Views {
         List<Object> args = new ArrayList<>();
         String where = f.where(args);
         String sql = "SELECT f.raddr, f.domain, group_concat(DISTINCT f.rport), group_concat(DISTINCT f.proto),"
-                + " sum(f.sent), sum(f.recv), sum(f.conns), min(f.time), max(f.time)" + Db.FROM + where
+                + " sum(f.sent), sum(f.recv), sum(f.conns), min(f.time), max(f.time) FROM flows f" + where
                 + " GROUP BY f.raddr, f.domain ORDER BY sum(f.sent) + sum(f.recv) DESC, f.raddr LIMIT ?";
         args.add(limit);
         record Top(String raddr, String domain, String ports, String protos, long sent, long recv, long conns,
@@ -303,9 +355,11 @@ final class Views {
                     a2.addAll(addrs);
                 }
                 if (top.stream().anyMatch(t -> t.raddr() == null)) terms.add("f.raddr IS NULL");
-                String sql2 = "SELECT f.raddr, f.domain, e.path, i.name, sum(f.sent), sum(f.recv), sum(f.conns)" + Db.FROM
-                        + w2 + " AND (" + String.join(" OR ", terms) + ") GROUP BY f.raddr, f.domain, e.path, i.name"
-                        + " ORDER BY sum(f.sent) + sum(f.recv) DESC";
+                String sql2 = "SELECT x.raddr, x.domain, e.path, i.name, sum(x.s), sum(x.r), sum(x.n) FROM (SELECT"
+                        + " f.ident_id AS iid, f.raddr AS raddr, f.domain AS domain, sum(f.sent) AS s, sum(f.recv) AS r,"
+                        + " sum(f.conns) AS n FROM flows f" + w2 + " AND (" + String.join(" OR ", terms) + ")"
+                        + " GROUP BY f.ident_id, f.raddr, f.domain) x" + IDENT_JOIN
+                        + " GROUP BY x.raddr, x.domain, e.path, i.name ORDER BY sum(x.s) + sum(x.r) DESC";
                 try (PreparedStatement ps = Db.prepare(c, sql2, a2); ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         per.computeIfAbsent(rs.getString(1) + "\u0000" + rs.getString(2), k -> new ArrayList<>())

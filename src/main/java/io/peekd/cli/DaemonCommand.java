@@ -5,6 +5,11 @@ import io.peekd.config.Config;
 import io.peekd.daemon.Daemon;
 import io.peekd.daemon.DaemonSettings;
 import io.peekd.logging.Logs;
+import io.peekd.web.IgnoreFile;
+import io.peekd.web.Tokens;
+import io.peekd.web.WebOptions;
+import io.peekd.web.WebServer;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,7 +26,8 @@ final class DaemonCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
-    @Option(names = "--web-port", paramLabel = "PORT", description = "Also serve the web dashboard on this port.")
+    @Option(names = "--web-port", paramLabel = "PORT",
+            description = "Also serve the web dashboard on this port (on web.bind, 127.0.0.1 by default); see `peekd web --help`.")
     Integer webPort;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", converter = LogLevelConverter.class,
@@ -35,16 +41,41 @@ final class DaemonCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Config c = config.load();
         Logs.configure(c.paths().log(), logLevel != null ? logLevel : c.log().level());
-        if (webPort != null)
-            spec.commandLine().getErr().println("peekd: the web dashboard is not part of this build yet; ignoring --web-port");
+        // The dashboard binds first: a port in use or a missing token stops the daemon before capture starts.
+        WebServer web = null;
+        if (webPort != null || c.web().enabled()) {
+            try {
+                web = WebServer.start(WebOptions.from(c, config.file, webPort, null));
+            } catch (Tokens.Problem | java.net.BindException e) {
+                spec.commandLine().getErr().println("peekd: " + e.getMessage());
+                return 1;
+            }
+        }
         Daemon d;
         try {
-            d = Daemon.start(DaemonSettings.from(c));
+            d = Daemon.start(DaemonSettings.from(c), web == null ? List.of() : List.of(web.subscriber()));
         } catch (KernelProbe.Unsupported e) {
+            if (web != null) web.close();
             spec.commandLine().getErr().println("peekd: " + e.getMessage());
             return 1;
         }
+        // ignore_extra.toml (the dashboard's ignore list, or hand edits) is reloaded while running.
+        AutoCloseable ignoreWatch = IgnoreFile.nextTo(config.file).watch(d::extraIgnore);
+        if (web != null) {
+            web.liveWindow(d::liveRows);
+            spec.commandLine().getOut().println("peekd: dashboard at " + web.url());
+            spec.commandLine().getOut().flush();
+        }
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(d::close));
-        return new DaemonLifecycle(d, config.file, logLevel, c.paths().errorLog()).run();
+        try {
+            return new DaemonLifecycle(d, config.file, logLevel, c.paths().errorLog()).run();
+        } finally {
+            try {
+                ignoreWatch.close();
+            } catch (Exception ignored) {
+                // a polling thread; nothing to release
+            }
+            if (web != null) web.close();
+        }
     }
 }

@@ -102,7 +102,9 @@ final class Binder {
                 s.get("bind", w.bind(), Conv.ipAddress()),
                 s.get("refresh_seconds", w.refreshSeconds(), Conv.intIn(1, 86_400)),
                 s.get("default_since", w.defaultSince(), Conv.duration()),
-                s.get("top_limit", w.topLimit(), Conv.intIn(1, 1_000_000))));
+                s.get("top_limit", w.topLimit(), Conv.intIn(1, 1_000_000)),
+                s.list("allowed_hosts", w.allowedHosts(), Conv.domain()),
+                s.optional("geoip_db", Conv.absolutePath()).or(w::geoipDb)));
 
         var id = d.identity();
         var identity = section("identity", s -> new Config.Identity(

@@ -44,7 +44,8 @@ public record Config(
             new Metrics(30, 0),
             new Broadcast(10_000),
             new Desktop("root", true),
-            new Web(false, 5100, InetAddress.ofLiteral("127.0.0.1"), 30, Duration.ofHours(24), 200),
+            new Web(false, 5100, InetAddress.ofLiteral("127.0.0.1"), 30, Duration.ofHours(24), 200, List.of(),
+                    java.util.Optional.empty()),
             new Identity(OptionalLong.empty(), 1024, 2),
             new VirusTotal("", false, 15),
             new GeoIp(true, Path.of("/var/lib/peekd/geoip/country.mmdb"), Path.of("/var/lib/peekd/geoip/asn.mmdb")),
@@ -170,12 +171,18 @@ public record Config(
         }
     }
 
-    /** {@code [web]}. */
+    /**
+     * {@code [web]}. {@code allowedHosts}: host names, besides IP literals and localhost, that the
+     * dashboard answers to (DNS rebinding guard). An empty {@code geoipDb} means: look for a
+     * country database in the usual places.
+     */
     public record Web(boolean enabled, int port, InetAddress bind, int refreshSeconds, Duration defaultSince,
-                      int topLimit) {
+                      int topLimit, List<String> allowedHosts, java.util.Optional<Path> geoipDb) {
         public Web {
             Objects.requireNonNull(bind, "bind");
             Objects.requireNonNull(defaultSince, "defaultSince");
+            allowedHosts = List.copyOf(allowedHosts);
+            Objects.requireNonNull(geoipDb, "geoipDb");
         }
     }
 

@@ -60,13 +60,17 @@ public final class ConfigWriter {
                 .put("user", c.desktop().user())
                 .put("notifications", c.desktop().notifications()));
         var web = c.web();
-        table(out, "web", t -> t
-                .put("enabled", web.enabled())
-                .put("port", web.port())
-                .put("bind", Cidr.text(web.bind()))
-                .put("refresh_seconds", web.refreshSeconds())
-                .put("default_since", Durations.format(web.defaultSince()))
-                .put("top_limit", web.topLimit()));
+        table(out, "web", t -> {
+            t.put("enabled", web.enabled())
+                    .put("port", web.port())
+                    .put("bind", Cidr.text(web.bind()))
+                    .put("refresh_seconds", web.refreshSeconds())
+                    .put("default_since", Durations.format(web.defaultSince()))
+                    .put("top_limit", web.topLimit());
+            strings(t.putArray("allowed_hosts"), web.allowedHosts());
+            // Absent means "look in the usual places", which no value can say.
+            web.geoipDb().ifPresent(p -> t.put("geoip_db", p.toString()));
+        });
         var id = c.identity();
         table(out, "identity", t -> {
             // Absent means "choose automatically", which no value can say.

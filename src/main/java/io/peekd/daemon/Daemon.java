@@ -15,6 +15,7 @@ import io.peekd.domain.GeoIp;
 import io.peekd.domain.ReverseLookup;
 import io.peekd.flow.Broadcast;
 import io.peekd.flow.FlowRow;
+import io.peekd.flow.IgnoreRules;
 import io.peekd.flow.Subscriber;
 import io.peekd.flow.Identity;
 import io.peekd.flow.WindowAggregator;
@@ -63,6 +64,8 @@ public final class Daemon implements AutoCloseable {
     private final AtomicLongArray eventCounts = new AtomicLongArray(EVENT_KINDS.size());
     private final MetricsReporter metrics;
     private final List<Reloadable> reloadables = new CopyOnWriteArrayList<>();
+    /** Rules of ignore_extra.toml (the dashboard's ignore list), swapped whole on reload. */
+    private volatile IgnoreRules extraIgnore = IgnoreRules.none();
     private final java.util.ArrayDeque<List<FlowRow>> backlog = new java.util.ArrayDeque<>();
 
     private Daemon(DaemonSettings s, KernelProbe.Result probe, List<Subscriber> subscribers) throws IOException {
@@ -189,7 +192,7 @@ public final class Daemon implements AutoCloseable {
         List<FlowRow> out = new ArrayList<>(w.flows().size());
         w.flows().forEach((key, c) -> {
             FlowRow r = row(w.start(), key, procs.identify(key), c.sent(), c.recv(), c.conns());
-            if (settings.ignore().ignores(r)) rowsIgnored++;
+            if (settings.ignore().ignores(r) || extraIgnore.ignores(r)) rowsIgnored++;
             else out.add(r);
         });
         return out;
@@ -213,6 +216,11 @@ public final class Daemon implements AutoCloseable {
     /** The alert rules: reload them, or give them a desktop {@link io.peekd.alert.Notifier}. */
     public AlertService alerts() {
         return alerts;
+    }
+
+    /** Replaces the extra ignore rules (hot reload of ignore_extra.toml); applies from the next window built. */
+    public void extraIgnore(IgnoreRules rules) {
+        extraIgnore = java.util.Objects.requireNonNull(rules, "rules");
     }
 
     /** Rows of the open window, not yet stored: what a live query adds to the database. */

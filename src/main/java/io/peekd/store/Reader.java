@@ -198,6 +198,25 @@ public final class Reader implements AutoCloseable {
         return out;
     }
 
+    /** Read-only SQL of a caller's own (the web dashboard's views), run on this reader's connection. */
+    @FunctionalInterface
+    public interface SqlWork<T> {
+        T apply(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on this reader's connection, under the reader's lock. The connection
+     * is read-only and {@code query_only}, so the work cannot change the database; it must
+     * not close the connection or keep it past the call.
+     */
+    public synchronized <T> T read(SqlWork<T> work) {
+        try {
+            return work.apply(c);
+        } catch (SQLException e) {
+            throw failure("read", e);
+        }
+    }
+
     public synchronized Stats stats() {
         try {
             // One read transaction, so that the counts agree with each other.
@@ -293,11 +312,11 @@ public final class Reader implements AutoCloseable {
         }
     }
 
-    private interface SqlWork<T> {
+    private interface SnapshotWork<T> {
         T run() throws SQLException;
     }
 
-    private <T> T inSnapshot(String what, SqlWork<T> work) {
+    private <T> T inSnapshot(String what, SnapshotWork<T> work) {
         try {
             if (!c.getAutoCommit()) {
                 return work.run(); // already inside pinned(): keep its snapshot

@@ -35,7 +35,8 @@ class ConfigLoaderTest {
                 new Config.Metrics(5, 9_100),
                 new Config.Broadcast(50_000),
                 new Config.Desktop("alice", false),
-                new Config.Web(true, 8_080, InetAddress.ofLiteral("::"), 5, Duration.ofDays(7), 50),
+                new Config.Web(true, 8_080, InetAddress.ofLiteral("::"), 5, Duration.ofDays(7), 50,
+                        List.of("monitor.example"), java.util.Optional.of(Path.of("/srv/geo/country.mmdb"))),
                 new Config.Identity(OptionalLong.of(0), 4_096, 8),
                 new Config.VirusTotal("0123abcd", true, 60),
                 new Config.GeoIp(false, Path.of("/srv/geo/c.mmdb"), Path.of("/srv/geo/a.mmdb")),
@@ -123,7 +124,8 @@ class ConfigLoaderTest {
         assertThat(c).isEqualTo(new Config(
                 new Config.Paths(Path.of("/tmp/peekd-a"), Path.of("/run/peekd"), Path.of("/var/log/peekd")),
                 d.database(), d.monitoring(), d.capture(), d.log(), d.metrics(), d.broadcast(), d.desktop(),
-                new Config.Web(false, 8000, InetAddress.ofLiteral("127.0.0.1"), 30, Duration.ofHours(24), 200),
+                new Config.Web(false, 8000, InetAddress.ofLiteral("127.0.0.1"), 30, Duration.ofHours(24), 200, List.of(),
+                        java.util.Optional.empty()),
                 d.identity(), d.virustotal(), d.geoip(), d.alerts()));
     }
 
@@ -181,6 +183,8 @@ class ConfigLoaderTest {
                 refresh_seconds = 5
                 default_since = "1w"
                 top_limit = 50
+                allowed_hosts = ["Monitor.Example."]
+                geoip_db = "/srv/geo/country.mmdb"
 
                 [identity]
                 st_dev_mask = 0

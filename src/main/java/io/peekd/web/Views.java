@@ -1,0 +1,412 @@
+package io.peekd.web;
+
+import io.peekd.flow.FlowRow;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The SQL behind each view. Every statement is a fixed text plus {@code ?} values: request
+ * text only ever selects among {@link Dim} expressions or becomes a bound value.
+ */
+final class Views {
+
+    record Summary(long from, long to, long sent, long recv, long conns, long rows, long processes, long remotes,
+                   Long first, Long last) {
+    }
+
+    record Group(Map<String, Object> key, long sent, long recv, long conns, long rows, long first, long last) {
+    }
+
+    record Series(String key, long[] sent, long[] recv, long total) {
+    }
+
+    record Timeseries(long from, long to, long bucket, String zone, List<String> by, long[] times,
+                      List<Series> series) {
+    }
+
+    record Proc(String exe, String name, String sha256, String user, long pids, long sent, long recv, long conns,
+                long first, long last, List<Proc> children) {
+    }
+
+    record PerProcess(String exe, String name, long sent, long recv, long conns) {
+    }
+
+    record Destination(String raddr, String domain, String ports, String protos, long sent, long recv, long conns,
+                       long first, long last, List<PerProcess> processes) {
+    }
+
+    enum Order {
+        TOTAL("sum(x.s) + sum(x.r) DESC"), SENT("sum(x.s) DESC"), RECV("sum(x.r) DESC"),
+        CONNS("sum(x.n) DESC"), TIME("max(x.ma) DESC");
+
+        final String sql;
+
+        Order(String sql) {
+            this.sql = sql;
+        }
+    }
+
+    private final Db db;
+
+    Views(Db db) {
+        this.db = db;
+    }
+
+    /*
+     * Queries aggregate in two steps: first over the flow rows of the range (a range scan of
+     * flows alone, grouped by identity id and any flow columns asked for), then over those few
+     * sums joined to the identity tables. Joining every flow row first costs several times more.
+     */
+    static final String IDENT_JOIN = " JOIN idents i ON i.id = x.iid JOIN exes e ON e.id = i.exe_id"
+            + " JOIN exes pe ON pe.id = i.pexe_id";
+
+    Summary summary(Filter f) {
+        List<Object> args = new ArrayList<>();
+        String where = f.where(args);
+        String sql = "SELECT coalesce(sum(x.s), 0), coalesce(sum(x.r), 0), coalesce(sum(x.n), 0), coalesce(sum(x.k), 0),"
+                + " count(DISTINCT i.exe_id), min(x.mi), max(x.ma) FROM (SELECT f.ident_id AS iid, sum(f.sent) AS s,"
+                + " sum(f.recv) AS r, sum(f.conns) AS n, count(*) AS k, min(f.time) AS mi, max(f.time) AS ma FROM flows f"
+                + where + " GROUP BY f.ident_id) x" + IDENT_JOIN;
+        String remotes = "SELECT count(DISTINCT f.raddr) FROM flows f" + where;
+        return db.read(c -> {
+            long sent, recv, conns, rows, procs, nRemotes;
+            Long first, last;
+            try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                sent = rs.getLong(1);
+                recv = rs.getLong(2);
+                conns = rs.getLong(3);
+                rows = rs.getLong(4);
+                procs = rs.getLong(5);
+                first = rs.getLong(6);
+                last = rs.getLong(7);
+                if (rs.wasNull()) first = last = null;
+            }
+            try (PreparedStatement ps = Db.prepare(c, remotes, args); ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                nRemotes = rs.getLong(1);
+            }
+            return new Summary(f.from(), f.to(), sent, recv, conns, rows, procs, nRemotes, first, last);
+        });
+    }
+
+    /** The inner, per-identity aggregation with the flow columns of {@code dims} as x.d0, x.d1... */
+    private static String inner(Filter f, List<Dim> dims, String extraSelect, String extraGroup, List<Object> args) {
+        StringBuilder sel = new StringBuilder("SELECT f.ident_id AS iid");
+        StringBuilder grp = new StringBuilder(" GROUP BY f.ident_id");
+        for (int i = 0; i < dims.size(); i++) {
+            if (!dims.get(i).flow()) continue;
+            sel.append(", ").append(dims.get(i).sql).append(" AS d").append(i);
+            grp.append(", ").append(dims.get(i).sql);
+        }
+        if (extraSelect != null) {
+            sel.append(", ").append(extraSelect);
+            grp.append(", ").append(extraGroup);
+        }
+        return sel + ", sum(f.sent) AS s, sum(f.recv) AS r, sum(f.conns) AS n, count(*) AS k, min(f.time) AS mi,"
+                + " max(f.time) AS ma, count(DISTINCT f.pid) AS np FROM flows f" + f.where(args) + grp;
+    }
+
+    /** A dimension's expression over the inner aggregation joined to the identity tables. */
+    private static String outer(List<Dim> dims, int i) {
+        return dims.get(i).flow() ? "x.d" + i : dims.get(i).sql;
+    }
+
+    List<Group> groups(Filter f, List<Dim> by, Order order, int limit) {
+        List<Object> args = new ArrayList<>();
+        List<String> exprs = new ArrayList<>();
+        for (int i = 0; i < by.size(); i++) exprs.add(outer(by, i));
+        String groupBy = String.join(", ", exprs);
+        String sql = "SELECT " + groupBy + ", sum(x.s), sum(x.r), sum(x.n), sum(x.k), min(x.mi), max(x.ma) FROM ("
+                + inner(f, by, null, null, args) + ") x" + IDENT_JOIN + " GROUP BY " + groupBy
+                + " ORDER BY " + order.sql + ", " + groupBy + " LIMIT ?";
+        args.add(limit);
+        return db.read(c -> {
+            List<Group> out = new ArrayList<>();
+            try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Map<String, Object> key = new LinkedHashMap<>();
+                    int i = 1;
+                    for (Dim d : by) key.put(d.key(), rs.getObject(i++));
+                    out.add(new Group(key, rs.getLong(i), rs.getLong(i + 1), rs.getLong(i + 2), rs.getLong(i + 3),
+                            rs.getLong(i + 4), rs.getLong(i + 5)));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Bucket sizes the automatic choice picks from: about 60 to 300 points over any range. */
+    private static final long[] NICE = {1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
+            43200, 86400, 172800, 604800};
+
+    static long autoBucket(long seconds, long window) {
+        for (long b : NICE) if (b >= window && seconds / b <= 300) return b;
+        return Math.max(window, seconds / 300);
+    }
+
+    /**
+     * Sent and received per time bucket, one series per value of {@code by} (the largest
+     * {@code maxSeries}, the rest summed as "other"), or one series "all".
+     * Buckets of an hour and more start at local hours and midnights.
+     */
+    Timeseries timeseries(Filter f, Dim by, long bucket, int maxSeries, ZoneId zone) {
+        long offset = zone.getRules().getOffset(java.time.Instant.ofEpochSecond(f.to())).getTotalSeconds();
+        long off = bucket >= 3600 ? offset : 0;
+        long first = Math.floorDiv(f.from() + off, bucket) * bucket - off;
+        int n = (int) Math.max(1, (f.to() - first + bucket - 1) / bucket);
+        if (n > 5000) throw new BadRequest("bucket: " + bucket + " s gives " + n + " points over this range;"
+                + " at most 5000 (use a bigger bucket or a shorter range)");
+        long[] times = new long[n];
+        for (int i = 0; i < n; i++) times[i] = first + i * bucket;
+        List<String> top = new ArrayList<>();
+        if (by != null) {
+            for (Group g : groups(f, List.of(by), Order.TOTAL, maxSeries)) {
+                Object v = g.key().get(by.key());
+                top.add(v == null ? "" : v.toString());
+            }
+        }
+        List<Object> args = new ArrayList<>();
+        List<Dim> dims = by == null ? List.of() : List.of(by);
+        String keyExpr = by == null ? "'all'" : "coalesce(CAST(" + outer(dims, 0) + " AS TEXT), '')";
+        String seriesExpr = by == null ? keyExpr
+                : top.isEmpty() ? "NULL" : "CASE WHEN " + keyExpr + " IN (" + "?,".repeat(top.size() - 1) + "?) THEN " + keyExpr + " END";
+        args.addAll(top);
+        List<Object> innerArgs = new ArrayList<>();
+        innerArgs.add(off);
+        innerArgs.add(bucket);
+        innerArgs.add(bucket);
+        innerArgs.add(off);
+        String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", innerArgs);
+        // The bucket's four values come first in the inner SELECT, before the filter's.
+        List<Object> all = new ArrayList<>(args);
+        all.addAll(innerArgs);
+        String sql = "SELECT x.t, " + seriesExpr + " AS k, sum(x.s), sum(x.r) FROM (" + inner + ") x" + IDENT_JOIN
+                + " GROUP BY x.t, k";
+        args.clear();
+        args.addAll(all);
+        Map<String, long[][]> byKey = new LinkedHashMap<>();
+        for (String k : top) byKey.put(k, new long[2][n]);
+        db.read(c -> {
+            try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    int i = (int) ((rs.getLong(1) - first) / bucket);
+                    if (i < 0 || i >= n) continue;
+                    String k = rs.getString(2);
+                    long[][] s = byKey.computeIfAbsent(k == null ? "\u0000other" : k, x -> new long[2][n]);
+                    s[0][i] += rs.getLong(3);
+                    s[1][i] += rs.getLong(4);
+                }
+            }
+            return null;
+        });
+        List<Series> series = new ArrayList<>();
+        byKey.forEach((k, s) -> {
+            long total = 0;
+            for (int i = 0; i < n; i++) total += s[0][i] + s[1][i];
+            series.add(new Series(k.equals("\u0000other") ? null : k, s[0], s[1], total));
+        });
+        return new Timeseries(f.from(), f.to(), bucket, zone.getId(), by == null ? List.of() : List.of(by.key()),
+                times, series);
+    }
+
+    /** Raw stored rows, newest first. */
+    List<FlowRow> rows(Filter f, int limit, int offset) {
+        List<Object> args = new ArrayList<>();
+        String sql = "SELECT " + Db.ROW_COLUMNS + Db.FROM + f.where(args)
+                + " ORDER BY f.time DESC, f.rowid DESC LIMIT ? OFFSET ?";
+        args.add(limit);
+        args.add(offset);
+        return db.read(c -> {
+            List<FlowRow> out = new ArrayList<>();
+            try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(Db.row(rs, 1));
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Processes as a tree: each executable (and name) with its traffic, under the executable
+     * of its parent. A parent that moved no bytes itself appears with zero traffic.
+     */
+    List<Proc> processes(Filter f, int limit) {
+        List<Object> args = new ArrayList<>();
+        String sql = "SELECT e.path, i.name, max(e.sha256), max(i.user), sum(x.np), sum(x.s), sum(x.r),"
+                + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (" + inner(f, List.of(), null, null, args) + ") x"
+                + IDENT_JOIN + " GROUP BY e.path, i.name, pe.path, i.pname ORDER BY sum(x.s) + sum(x.r) DESC LIMIT ?";
+        args.add(limit);
+        record Raw(Proc p, String pexe, String pname) {
+        }
+        List<Raw> raw = db.read(c -> {
+            List<Raw> out = new ArrayList<>();
+            try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Raw(new Proc(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10),
+                            new ArrayList<>()), rs.getString(11), rs.getString(12)));
+                }
+            }
+            return out;
+        });
+        // One node per executable path; several names or parents of one path merge into it.
+        Map<String, Proc> nodes = new LinkedHashMap<>();
+        Map<String, String> parentOf = new HashMap<>();
+        for (Raw r : raw) {
+            String id = nodeId(r.p().exe(), r.p().name());
+            Proc have = nodes.get(id);
+            nodes.put(id, have == null ? r.p() : merge(have, r.p()));
+            parentOf.putIfAbsent(id, r.pexe() == null && r.pname() == null ? null : nodeId(r.pexe(), r.pname()));
+        }
+        Map<String, String> parentNames = new HashMap<>();
+        for (Raw r : raw) parentNames.putIfAbsent(nodeId(r.pexe(), r.pname()), r.pname());
+        List<Proc> roots = new ArrayList<>();
+        Map<String, Proc> placeholders = new LinkedHashMap<>();
+        for (var e : nodes.entrySet()) {
+            String parent = parentOf.get(e.getKey());
+            if (parent != null && !parent.equals(e.getKey()) && nodes.containsKey(parent)
+                    && !isAncestor(e.getKey(), parent, parentOf)) {
+                nodes.get(parent).children().add(e.getValue());
+            } else if (parent != null && !parent.equals(e.getKey()) && !nodes.containsKey(parent)) {
+                Proc ph = placeholders.computeIfAbsent(parent, p -> new Proc(exeOf(p), parentNames.get(p), null, null,
+                        0, 0, 0, 0, 0, 0, new ArrayList<>()));
+                ph.children().add(e.getValue());
+            } else {
+                roots.add(e.getValue());
+            }
+        }
+        roots.addAll(placeholders.values());
+        List<Proc> out = new ArrayList<>();
+        for (Proc p : roots) out.add(withTotals(p));
+        out.sort((a, b) -> Long.compare(b.sent() + b.recv(), a.sent() + a.recv()));
+        return out;
+    }
+
+    private static boolean isAncestor(String node, String of, Map<String, String> parentOf) {
+        // A cycle (a shell that started a shell) must not hang a node under its own child.
+        String p = parentOf.get(of);
+        for (int i = 0; p != null && i < 64; i++, p = parentOf.get(p)) if (p.equals(node)) return true;
+        return false;
+    }
+
+    private static String nodeId(String exe, String name) {
+        return exe != null ? "e" + exe : "n" + name;
+    }
+
+    private static String exeOf(String nodeId) {
+        return nodeId.startsWith("e") ? nodeId.substring(1) : null;
+    }
+
+    private static Proc merge(Proc a, Proc b) {
+        return new Proc(a.exe(), a.name(), a.sha256() != null ? a.sha256() : b.sha256(), a.user() != null ? a.user() : b.user(),
+                a.pids() + b.pids(), a.sent() + b.sent(), a.recv() + b.recv(), a.conns() + b.conns(),
+                Math.min(a.first(), b.first()), Math.max(a.last(), b.last()), a.children());
+    }
+
+    /** A placeholder parent shows what its children moved, so the tree adds up. */
+    private static Proc withTotals(Proc p) {
+        List<Proc> kids = new ArrayList<>();
+        for (Proc k : p.children()) kids.add(withTotals(k));
+        kids.sort((a, b) -> Long.compare(b.sent() + b.recv(), a.sent() + a.recv()));
+        if (p.pids() > 0) return new Proc(p.exe(), p.name(), p.sha256(), p.user(), p.pids(), p.sent(), p.recv(),
+                p.conns(), p.first(), p.last(), kids);
+        long s = 0, r = 0, c = 0, first = Long.MAX_VALUE, last = 0;
+        for (Proc k : kids) {
+            s += k.sent();
+            r += k.recv();
+            c += k.conns();
+            first = Math.min(first, k.first());
+            last = Math.max(last, k.last());
+        }
+        return new Proc(p.exe(), p.name(), null, null, 0, s, r, c, kids.isEmpty() ? 0 : first, last, kids);
+    }
+
+    /** Remote addresses (with domain), largest first, each with the processes that talked to it. */
+    List<Destination> destinations(Filter f, int limit) {
+        List<Object> args = new ArrayList<>();
+        String where = f.where(args);
+        String sql = "SELECT f.raddr, f.domain, group_concat(DISTINCT f.rport), group_concat(DISTINCT f.proto),"
+                + " sum(f.sent), sum(f.recv), sum(f.conns), min(f.time), max(f.time) FROM flows f" + where
+                + " GROUP BY f.raddr, f.domain ORDER BY sum(f.sent) + sum(f.recv) DESC, f.raddr LIMIT ?";
+        args.add(limit);
+        record Top(String raddr, String domain, String ports, String protos, long sent, long recv, long conns,
+                   long first, long last) {
+        }
+        return db.read(c -> {
+            List<Top> top = new ArrayList<>();
+            try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) top.add(new Top(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9)));
+            }
+            Map<String, List<PerProcess>> per = new HashMap<>();
+            List<String> addrs = top.stream().map(Top::raddr).filter(java.util.Objects::nonNull).distinct().toList();
+            if (!addrs.isEmpty() || top.stream().anyMatch(t -> t.raddr() == null)) {
+                List<Object> a2 = new ArrayList<>();
+                String w2 = f.where(a2);
+                List<String> terms = new ArrayList<>();
+                if (!addrs.isEmpty()) {
+                    terms.add("f.raddr IN (" + "?,".repeat(addrs.size() - 1) + "?)");
+                    a2.addAll(addrs);
+                }
+                if (top.stream().anyMatch(t -> t.raddr() == null)) terms.add("f.raddr IS NULL");
+                String sql2 = "SELECT x.raddr, x.domain, e.path, i.name, sum(x.s), sum(x.r), sum(x.n) FROM (SELECT"
+                        + " f.ident_id AS iid, f.raddr AS raddr, f.domain AS domain, sum(f.sent) AS s, sum(f.recv) AS r,"
+                        + " sum(f.conns) AS n FROM flows f" + w2 + " AND (" + String.join(" OR ", terms) + ")"
+                        + " GROUP BY f.ident_id, f.raddr, f.domain) x" + IDENT_JOIN
+                        + " GROUP BY x.raddr, x.domain, e.path, i.name ORDER BY sum(x.s) + sum(x.r) DESC";
+                try (PreparedStatement ps = Db.prepare(c, sql2, a2); ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        per.computeIfAbsent(rs.getString(1) + "\u0000" + rs.getString(2), k -> new ArrayList<>())
+                                .add(new PerProcess(rs.getString(3), rs.getString(4), rs.getLong(5), rs.getLong(6),
+                                        rs.getLong(7)));
+                    }
+                }
+            }
+            List<Destination> out = new ArrayList<>();
+            for (Top t : top) {
+                out.add(new Destination(t.raddr(), t.domain(), t.ports(), t.protos(), t.sent(), t.recv(), t.conns(),
+                        t.first(), t.last(), per.getOrDefault(t.raddr() + "\u0000" + t.domain(), List.of())));
+            }
+            return out;
+        });
+    }
+
+    /** Rows stored after {@code rowid}, for the live feed of a dashboard without a daemon in-process. */
+    record Tail(long lastRowid, List<FlowRow> rows) {
+    }
+
+    Db db() {
+        return db;
+    }
+
+    boolean exists() {
+        return db.exists();
+    }
+
+    Tail after(long rowid, int limit) {
+        String sql = "SELECT f.rowid, " + Db.ROW_COLUMNS + Db.FROM + " WHERE f.rowid > ? ORDER BY f.rowid LIMIT ?";
+        return db.read(c -> {
+            if (rowid < 0) {
+                try (var st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT coalesce(max(rowid), 0) FROM flows")) {
+                    rs.next();
+                    return new Tail(rs.getLong(1), List.of());
+                }
+            }
+            List<FlowRow> out = new ArrayList<>();
+            long last = rowid;
+            try (PreparedStatement ps = Db.prepare(c, sql, List.of(rowid, limit)); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    last = rs.getLong(1);
+                    out.add(Db.row(rs, 2));
+                }
+            }
+            return new Tail(last, out);
+        });
+    }
+}

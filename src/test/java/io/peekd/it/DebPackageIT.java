@@ -132,9 +132,16 @@ class DebPackageIT {
             }
             if (installed()) Exec.run(LIMIT, List.of("dpkg", "--purge", "peekd"));
             // This test's own files in a data dir it did not create.
-            if (dataWasThere)
-                for (String f : List.of("peekd.db", "peekd.db-wal", "peekd.db-shm", "state.json"))
+            if (dataWasThere) {
+                for (String f : List.of("peekd.db", "peekd.db-wal", "peekd.db-shm", "peekd.db.writer-lock", "state.json"))
                     Files.deleteIfExists(DATA.resolve(f));
+                Path tmp = DATA.resolve("tmp");
+                if (Files.isDirectory(tmp)) {
+                    try (var s = Files.walk(tmp)) {
+                        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+                    }
+                }
+            }
         }
     }
 }

@@ -203,6 +203,7 @@ public final class Doctor {
     Check mmdb() {
         List<Path> dirs = new ArrayList<>();
         dirs.add(config.paths().dataDir());
+        dirs.add(config.paths().dataDir().resolve("geoip"));
         dirs.addAll(MMDB_DIRS);
         List<String> found = new ArrayList<>();
         for (Path d : dirs) {

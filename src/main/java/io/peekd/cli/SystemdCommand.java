@@ -52,6 +52,7 @@ final class SystemdCommand implements Callable<Integer> {
         String unit = UnitFile.render(exec != null ? exec : defaultExec(), config.file.toAbsolutePath(), c);
         if (print) {
             out.print(unit);
+            out.flush(); // print() does not flush an autoflush PrintWriter, and main() exits at once
             return 0;
         }
         Path target = unitDir.resolve(UnitFile.NAME);

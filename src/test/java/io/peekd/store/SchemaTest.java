@@ -49,7 +49,7 @@ class SchemaTest {
         Path db = dir.resolve("peekd.db");
         Files.createFile(db); // zero bytes, as a failed earlier start might leave it
         Store.open(db).close();
-        assertThat(tables(db)).containsExactly("exes", "flows", "idents");
+        assertThat(tables(db)).containsExactly("alerts", "exes", "flows", "idents");
         assertThat(pragma(db, "user_version")).isEqualTo(Schema.CURRENT);
         assertThat(pragma(db, "application_id")).isEqualTo(Schema.APPLICATION_ID);
         Store.open(db).close();

@@ -278,7 +278,7 @@ final class AlertsCommand implements Callable<Integer> {
                 alerts = r.alerts(from, rule, limit);
             }
             if (json) {
-                out.println(toJson(alerts).toPrettyString());
+                out.println(toJson(alerts).toString());
             } else {
                 Table t = new Table("TIME (" + ZoneId.systemDefault().getId() + ")", "RULE", "EVENT", "EXE", "REMOTE", "DOMAIN",
                         "RESULT", "SUPPRESSED");

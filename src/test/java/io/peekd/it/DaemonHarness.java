@@ -33,6 +33,11 @@ final class DaemonHarness implements AutoCloseable {
     }
 
     static DaemonHarness start() throws Exception {
+        return start(null);
+    }
+
+    /** A daemon whose alerts.toml (in its own dir, never /etc/peekd) holds {@code alertRules}, or none when null. */
+    static DaemonHarness start(String alertRules) throws Exception {
         Kernel.require();
         Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
         Files.createDirectories(base);
@@ -54,7 +59,11 @@ final class DaemonHarness implements AutoCloseable {
                 ignore_ports = []
                 ignore_domains = []
                 ignore_ips = []
-                """.formatted(dir, dir, dir));
+
+                [alerts]
+                file = "%s/alerts.toml"
+                """.formatted(dir, dir, dir, dir));
+        if (alertRules != null) Files.writeString(dir.resolve("alerts.toml"), alertRules);
         Daemon d = Daemon.start(DaemonSettings.from(ConfigLoader.load(config)));
         return new DaemonHarness(dir, config, d);
     }

@@ -38,6 +38,10 @@ import picocli.CommandLine.Model.CommandSpec;
                 AlertsCommand.Log.class, CommandLine.HelpCommand.class})
 final class AlertsCommand implements Callable<Integer> {
     static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Also here, so that `peekd alerts --config X log` works as well as `peekd alerts log --config X`. */
+    @Mixin
+    ConfigOption config;
     private static final DateTimeFormatter LOCAL = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
 
     @Spec
@@ -47,6 +51,12 @@ final class AlertsCommand implements Callable<Integer> {
     public Integer call() {
         spec.commandLine().usage(spec.commandLine().getErr());
         return 2;
+    }
+
+    /** The subcommand's --config, or else the one given before the subcommand. */
+    static Config load(ConfigOption own, AlertsCommand parent) {
+        boolean ownGiven = !own.file.equals(io.peekd.config.ConfigLoader.DEFAULT_PATH);
+        return ownGiven || parent == null ? own.load() : parent.config.load();
     }
 
     static String local(Instant t) {
@@ -89,6 +99,9 @@ final class AlertsCommand implements Callable<Integer> {
         @Mixin
         ConfigOption config;
 
+        @CommandLine.ParentCommand
+        AlertsCommand parent;
+
         @Parameters(paramLabel = "FILE", arity = "0..1",
                 description = "The rules file to check (default: [alerts] file of the config).")
         Path file;
@@ -98,7 +111,7 @@ final class AlertsCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Path f = file != null ? file : config.load().alerts().file();
+            Path f = file != null ? file : load(config, parent).alerts().file();
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             try {
@@ -128,6 +141,9 @@ final class AlertsCommand implements Callable<Integer> {
         @Mixin
         ConfigOption config;
 
+        @CommandLine.ParentCommand
+        AlertsCommand parent;
+
         @Option(names = "--json", description = "Print the daemon's alerts.json (rules, counters, last reload).")
         boolean json;
 
@@ -136,7 +152,7 @@ final class AlertsCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            Config c = config.load();
+            Config c = load(config, parent);
             PrintWriter out = spec.commandLine().getOut();
             JsonNode live = liveStatus(c);
             if (json) {
@@ -185,12 +201,15 @@ final class AlertsCommand implements Callable<Integer> {
         @Mixin
         ConfigOption config;
 
+        @CommandLine.ParentCommand
+        AlertsCommand parent;
+
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
-            Config c = config.load();
+            Config c = load(config, parent);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             Path f = c.alerts().file();
@@ -242,6 +261,9 @@ final class AlertsCommand implements Callable<Integer> {
         @Mixin
         ConfigOption config;
 
+        @CommandLine.ParentCommand
+        AlertsCommand parent;
+
         @Option(names = "--since", paramLabel = "AGE", defaultValue = "1d",
                 description = "How far back to look: 30s, 15m, 1h, 1d, 2w... (default: ${DEFAULT-VALUE}).")
         String since;
@@ -260,7 +282,7 @@ final class AlertsCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            Config c = config.load();
+            Config c = load(config, parent);
             Instant from;
             try {
                 from = Instant.now().minus(Durations.parse(since));
@@ -278,7 +300,7 @@ final class AlertsCommand implements Callable<Integer> {
                 alerts = r.alerts(from, rule, limit);
             }
             if (json) {
-                out.println(toJson(alerts).toPrettyString());
+                out.println(toJson(alerts).toString());
             } else {
                 Table t = new Table("TIME (" + ZoneId.systemDefault().getId() + ")", "RULE", "EVENT", "EXE", "REMOTE", "DOMAIN",
                         "RESULT", "SUPPRESSED");

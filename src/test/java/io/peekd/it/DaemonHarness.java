@@ -33,11 +33,20 @@ final class DaemonHarness implements AutoCloseable {
     }
 
     static DaemonHarness start() throws Exception {
-        return start("");
+        return start(null, "");
     }
 
     /** As {@link #start()}, with more config appended (sections the default file does not have). */
     static DaemonHarness start(String extraToml) throws Exception {
+        return start(null, extraToml);
+    }
+
+    /** A daemon whose alerts.toml (in its own dir, never /etc/peekd) holds {@code alertRules}. */
+    static DaemonHarness withAlertRules(String alertRules) throws Exception {
+        return start(alertRules, "");
+    }
+
+    private static DaemonHarness start(String alertRules, String extraToml) throws Exception {
         Kernel.require();
         Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
         Files.createDirectories(base);
@@ -59,7 +68,11 @@ final class DaemonHarness implements AutoCloseable {
                 ignore_ports = []
                 ignore_domains = []
                 ignore_ips = []
-                """.formatted(dir, dir, dir) + extraToml);
+
+                [alerts]
+                file = "%s/alerts.toml"
+                """.formatted(dir, dir, dir, dir) + extraToml);
+        if (alertRules != null) Files.writeString(dir.resolve("alerts.toml"), alertRules);
         Daemon d = Daemon.start(DaemonSettings.from(ConfigLoader.load(config)));
         return new DaemonHarness(dir, config, d);
     }

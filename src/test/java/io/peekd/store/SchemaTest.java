@@ -49,7 +49,7 @@ class SchemaTest {
         Path db = dir.resolve("peekd.db");
         Files.createFile(db); // zero bytes, as a failed earlier start might leave it
         Store.open(db).close();
-        assertThat(tables(db)).contains("exes", "flows", "idents")
+        assertThat(tables(db)).contains("alerts", "exes", "flows", "idents")
                 .containsAll(List.of("rollup_minute", "rollup_hour", "rollup_day", "rollup_idents", "outbox", "meta"));
         // Set before the first table, so that `peekd db vacuum` can work in small steps.
         assertThat(pragma(db, "auto_vacuum")).isEqualTo(2);

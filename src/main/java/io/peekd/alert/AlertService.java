@@ -141,13 +141,18 @@ public final class AlertService implements Subscriber, AutoCloseable {
      * (database disabled): alerts still fire, nothing is logged in a table.
      */
     public static AlertService start(Options options, io.peekd.store.Store store, Consumer<String> errors) {
+        return start(options, store, errors, AddressInfo.NONE);
+    }
+
+    /** As above, with GeoIP for country/asn rules on rows that do not carry them already. */
+    public static AlertService start(Options options, io.peekd.store.Store store, Consumer<String> errors, AddressInfo geo) {
         AlertEngine.Sink sink = store == null ? AlertEngine.Sink.NONE : sink(store.writer());
         Supplier<List<String[]>> history = store == null ? null : () -> {
             try (io.peekd.store.Reader r = store.reader()) {
                 return r.exeDomains(HISTORY_PAIRS);
             }
         };
-        return start(options, sink, errors, history, AddressInfo.NONE, AlertEngine.NO_FLAGS);
+        return start(options, sink, errors, history, geo, AlertEngine.NO_FLAGS);
     }
 
     /** Fired alerts and their results through the store's single writer; never blocks. */

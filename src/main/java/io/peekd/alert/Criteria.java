@@ -51,11 +51,12 @@ record Criteria(Texts exe, Texts processName, Set<String> sha256, Texts parentEx
             if (a == null) return false;
             if (raddr != null && raddr.stream().noneMatch(c -> c.contains(a))) return false;
             if (country != null) {
-                String cc = geo.country(a);
+                // The row's own GeoIP (looked up when the traffic moved) first.
+                String cc = r.country() != null ? r.country() : geo.country(a);
                 if (cc == null || !country.contains(cc.toUpperCase(Locale.ROOT))) return false;
             }
             if (asn != null) {
-                Long n = geo.asn(a);
+                Long n = r.asn() != null ? r.asn() : geo.asn(a);
                 if (n == null || !asn.contains(n)) return false;
             }
         }

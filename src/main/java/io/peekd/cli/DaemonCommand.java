@@ -59,6 +59,8 @@ final class DaemonCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("peekd: " + e.getMessage());
             return 1;
         }
+        // SIGHUP reloads the alert rules along with the config.
+        d.onReload(cfg -> d.alerts().requestReload("SIGHUP"));
         // ignore_extra.toml (the dashboard's ignore list, or hand edits) is reloaded while running.
         AutoCloseable ignoreWatch = IgnoreFile.nextTo(config.file).watch(d::extraIgnore);
         if (web != null) {

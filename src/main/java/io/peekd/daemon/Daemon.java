@@ -82,7 +82,17 @@ public final class Daemon implements AutoCloseable {
         this.procs.seedFromProc();
         this.store = s.dbEnabled() ? Store.open(s.db()) : null;
         this.windows = new WindowAggregator(s.window());
-        this.alerts = AlertService.start(s.alerts(), store, errors::error);
+        this.alerts = AlertService.start(s.alerts(), store, errors::error, new io.peekd.alert.AddressInfo() {
+            @Override
+            public String country(java.net.InetAddress a) {
+                return geo.lookup(a).country();
+            }
+
+            @Override
+            public Long asn(java.net.InetAddress a) {
+                return geo.lookup(a).asn();
+            }
+        });
         errors.addListener(alerts::onError);
         broadcast.subscribe(alerts);
         try {

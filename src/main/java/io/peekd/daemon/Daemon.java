@@ -13,6 +13,10 @@ import io.peekd.flow.FlowRow;
 import io.peekd.flow.Subscriber;
 import io.peekd.flow.Identity;
 import io.peekd.flow.WindowAggregator;
+import io.peekd.identity.ExeIdentity;
+import io.peekd.identity.ExecRows;
+import io.peekd.identity.HashGate;
+import io.peekd.identity.ProcFs;
 import io.peekd.identity.ProcessTable;
 import io.peekd.store.Store;
 import java.io.IOException;
@@ -37,6 +41,9 @@ public final class Daemon implements AutoCloseable {
     private final Instant started = Instant.now();
     private final ErrorLog errors;
     private final ProcessTable procs;
+    private final ExeIdentity exeid;
+    /** every_exe: execs waiting to become rows of the open window (ring thread → drain thread). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<FlowKey> execs = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Store store;
     private final Capture capture;
     private final WindowAggregator windows;
@@ -56,6 +63,7 @@ public final class Daemon implements AutoCloseable {
         this.errors = new ErrorLog(s.errorLog());
         this.procs = ProcessTable.withDefaults();
         this.procs.seedFromProc();
+        this.exeid = ExeIdentity.start(s.exeid(), new ProcFs(), errors::error);
         this.store = s.dbEnabled() ? Store.open(s.db()) : null;
         this.windows = new WindowAggregator(s.window());
         try {
@@ -63,6 +71,7 @@ public final class Daemon implements AutoCloseable {
                     (int) Math.max(60, 300_000 / Math.max(1, s.drainInterval().toMillis()))), this::onEvent);
         } catch (RuntimeException e) {
             if (store != null) store.close();
+            exeid.close();
             throw e;
         }
         this.drainThread = Thread.ofPlatform().name("peekd-drain").unstarted(this::drainLoop);
@@ -84,11 +93,15 @@ public final class Daemon implements AutoCloseable {
 
     private void onEvent(KernelEvent e) {
         switch (e) {
-            case KernelEvent.Exec x -> procs.onExec(x);
+            case KernelEvent.Exec x -> {
+                procs.onExec(x);
+                if (settings.exeid().everyExe() && execs.size() < 100_000) execs.add(ExecRows.key(x));
+            }
             case KernelEvent.NewFlow f -> procs.onNewFlow(f);
             case KernelEvent.Exit x -> procs.onExit(x);
             case KernelEvent.Close c -> { }
         }
+        exeid.onEvent(e);
         if (!(e instanceof KernelEvent.Close)) broadcast.publish(e);
     }
 
@@ -109,7 +122,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     private synchronized void drainOnce() {
-        List<FlowDelta> deltas = capture.drain();
+        List<FlowDelta> deltas = new ArrayList<>(capture.drain());
+        for (FlowKey k; (k = execs.poll()) != null; ) deltas.add(new FlowDelta(k, 0, 0, 0));
         store(windows.add(Instant.now(), deltas));
         CaptureStats st = capture.stats();
         String loss = losses.check(st);
@@ -123,10 +137,19 @@ public final class Daemon implements AutoCloseable {
      * offered again at the next drain: accounted bytes are never dropped.
      */
     private void store(List<WindowAggregator.Window> closed) {
-        for (WindowAggregator.Window w : closed) {
-            List<FlowRow> rows = rows(w);
+        store(closed, false);
+    }
+
+    /**
+     * Closed windows wait in the hash gate until their executables are hashed
+     * (bounded, see HashGate), then are filtered and handed on, in order.
+     */
+    private void store(List<WindowAggregator.Window> closed, boolean force) {
+        for (WindowAggregator.Window w : closed) exeid.offer(w.start(), keyed(w));
+        for (HashGate.Batch b : exeid.poll(force)) {
+            List<FlowRow> rows = filter(b.rows());
             if (rows.isEmpty()) continue;
-            broadcast.publish(w.start(), rows);
+            broadcast.publish(b.window(), rows);
             if (store != null) backlog.addLast(rows);
         }
         while (store != null && !backlog.isEmpty()) {
@@ -138,14 +161,23 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** Builds stored rows: identity, privacy options and ignore rules applied. */
-    List<FlowRow> rows(WindowAggregator.Window w) {
-        List<FlowRow> out = new ArrayList<>(w.flows().size());
+    /** Builds rows with identity and privacy options applied; hashes and flags come from the gate. */
+    List<HashGate.Keyed> keyed(WindowAggregator.Window w) {
+        List<HashGate.Keyed> out = new ArrayList<>(w.flows().size());
         w.flows().forEach((key, c) -> {
             FlowRow r = row(w.start(), key, procs.identify(key), c.sent(), c.recv(), c.conns());
+            out.add(new HashGate.Keyed(key, r, procs.parentExe(key)));
+        });
+        return out;
+    }
+
+    /** Ignore rules, applied once hashes are known (ignore_sha256 needs them). */
+    private List<FlowRow> filter(List<FlowRow> rows) {
+        List<FlowRow> out = new ArrayList<>(rows.size());
+        for (FlowRow r : rows) {
             if (settings.ignore().ignores(r)) rowsIgnored++;
             else out.add(r);
-        });
+        }
         return out;
     }
 
@@ -153,6 +185,8 @@ public final class Daemon implements AutoCloseable {
         if (!settings.logCommands() && id != null)
             id = new Identity(id.exe(), id.name(), null, id.sha256(), id.pid(), id.pexe(), id.pname(), null, id.psha256(),
                     id.ppid(), id.uid(), id.user(), id.cgroup(), id.container());
+        if (ExecRows.isExec(k))
+            return new FlowRow(time, id, ExecRows.PROTO, 0, null, -1, null, -1, null, null, null, sent, recv, conns);
         boolean ip = k.ipVersion() != 0;
         String laddr = ip && settings.logAddresses() ? k.localAddress() : null;
         String raddr = ip && settings.logAddresses() ? k.remoteAddress() : null;
@@ -165,7 +199,10 @@ public final class Daemon implements AutoCloseable {
     /** Rows of the open window, not yet stored: what a live query adds to the database. */
     public synchronized List<FlowRow> liveRows() {
         WindowAggregator.Window w = windows.snapshot();
-        return w.start() == null ? List.of() : rows(w);
+        List<FlowRow> all = exeid.live(w.start() == null ? List.of() : keyed(w));
+        List<FlowRow> out = new ArrayList<>(all.size());
+        for (FlowRow r : all) if (!settings.ignore().ignores(r)) out.add(r);
+        return out;
     }
 
     private void writeMetrics(CaptureStats st) {
@@ -179,6 +216,7 @@ public final class Daemon implements AutoCloseable {
         m.put("losses_total", st.losses());
         m.put("capture", st);
         m.put("rows_ignored", rowsIgnored);
+        m.put("exeid", exeid.stats());
         Map<String, Object> subs = new LinkedHashMap<>();
         broadcast.counters().forEach((name, c) -> subs.put(name, Map.of("dropped", c[0], "failed", c[1], "queued", c[2])));
         m.put("subscribers", subs);
@@ -229,12 +267,15 @@ public final class Daemon implements AutoCloseable {
             synchronized (this) {
                 store(windows.add(Instant.now(), capture.drain()));
                 store(windows.flush());
+                exeid.awaitHashes(3000);
+                store(List.of(), true);
             }
         } catch (RuntimeException e) {
             errors.error("final drain failed: " + e);
         }
         capture.close();
         broadcast.close();
+        exeid.close();
         if (store != null) {
             try {
                 store.writer().flush(java.time.Duration.ofSeconds(3));

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 
+import io.peekd.flow.Flag;
 import io.peekd.flow.FlowRow;
 import io.peekd.flow.Identity;
 
@@ -28,7 +29,8 @@ public final class RowJson {
     /** The stable field names of one row, in output order. */
     public static final List<String> FIELDS = List.of("time", "exe", "name", "cmdline", "sha256", "pid",
             "pexe", "pname", "pcmdline", "psha256", "uid", "user", "container", "proto", "family", "laddr",
-            "lport", "raddr", "rport", "domain", "domain_source", "domain_confidence", "sent", "recv", "conns");
+            "lport", "raddr", "rport", "domain", "domain_source", "domain_confidence", "sent", "recv", "conns",
+            "script", "script_sha256", "flags");
 
     /** Field names of {@code peekd query --sum-bytes --json}. */
     public static final List<String> TOTALS_FIELDS = List.of("exe", "name", "sent", "recv", "conns", "total");
@@ -122,6 +124,11 @@ public final class RowJson {
         g.writeNumberField("sent", r.sent());
         g.writeNumberField("recv", r.recv());
         g.writeNumberField("conns", r.conns());
+        g.writeStringField("script", known ? id.script() : null);
+        g.writeStringField("script_sha256", known ? id.scriptSha256() : null);
+        g.writeArrayFieldStart("flags");
+        for (String f : Flag.names(r.flags())) g.writeString(f);
+        g.writeEndArray();
         g.writeEndObject();
     }
 

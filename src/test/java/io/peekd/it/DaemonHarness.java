@@ -33,6 +33,15 @@ final class DaemonHarness implements AutoCloseable {
     }
 
     static DaemonHarness start() throws Exception {
+        return start(java.util.Map.of());
+    }
+
+    /**
+     * A daemon whose config has extra lines per section, e.g.
+     * {@code Map.of("monitoring", "every_exe = true")}; sections the base config
+     * lacks are added.
+     */
+    static DaemonHarness start(java.util.Map<String, String> extra) throws Exception {
         Kernel.require();
         Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
         Files.createDirectories(base);
@@ -55,6 +64,14 @@ final class DaemonHarness implements AutoCloseable {
                 ignore_domains = []
                 ignore_ips = []
                 """.formatted(dir, dir, dir));
+        String toml = Files.readString(config);
+        StringBuilder added = new StringBuilder();
+        for (var e : new java.util.TreeMap<>(extra).entrySet()) {
+            String header = "[" + e.getKey() + "]\n";
+            if (toml.contains(header)) toml = toml.replace(header, header + e.getValue().strip() + "\n");
+            else added.append('\n').append(header).append(e.getValue().strip()).append('\n');
+        }
+        Files.writeString(config, toml + added);
         Daemon d = Daemon.start(DaemonSettings.from(ConfigLoader.load(config)));
         return new DaemonHarness(dir, config, d);
     }

@@ -10,6 +10,7 @@ import io.peekd.capture.KernelEvent;
 import io.peekd.capture.KernelProbe;
 import io.peekd.flow.Broadcast;
 import io.peekd.flow.FlowRow;
+import io.peekd.flow.Notice;
 import io.peekd.flow.Subscriber;
 import io.peekd.flow.Identity;
 import io.peekd.flow.WindowAggregator;
@@ -18,6 +19,7 @@ import io.peekd.identity.ExecRows;
 import io.peekd.identity.HashGate;
 import io.peekd.identity.ProcFs;
 import io.peekd.identity.ProcessTable;
+import io.peekd.notify.DesktopNotifier;
 import io.peekd.store.Store;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -59,8 +61,12 @@ public final class Daemon implements AutoCloseable {
         this.settings = s;
         this.broadcast = new Broadcast(s.channelCapacity());
         subscribers.forEach(broadcast::subscribe);
+        var desktop = s.exeid().desktop();
+        if (desktop.notifications())
+            broadcast.subscribe(new DesktopNotifier(DesktopNotifier.Settings.of(desktop.user(), desktop.busAddress())));
         for (Path d : List.of(s.dataDir(), s.runDir(), s.logDir())) Files.createDirectories(d);
         this.errors = new ErrorLog(s.errorLog());
+        errors.listen(m -> broadcast.publish(new Notice(Notice.Severity.ERROR, "error.log", null, m)));
         this.procs = ProcessTable.withDefaults();
         this.procs.seedFromProc();
         this.exeid = ExeIdentity.start(s.exeid(), new ProcFs(), errors::error);

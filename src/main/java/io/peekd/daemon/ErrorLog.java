@@ -17,12 +17,27 @@ public final class ErrorLog {
     private static final System.Logger LOG = System.getLogger("peekd");
     private final Path file;
     private boolean warned;
+    private volatile java.util.function.Consumer<String> listener = m -> { };
 
     public ErrorLog(Path file) {
         this.file = file;
     }
 
-    public synchronized void error(String message) {
+    /** Also hands every line to {@code l} (desktop notifications, alerts); it must not block or throw. */
+    public void listen(java.util.function.Consumer<String> l) {
+        this.listener = l;
+    }
+
+    public void error(String message) {
+        write(message);
+        try {
+            listener.accept(message);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "error listener failed: " + e);
+        }
+    }
+
+    private synchronized void write(String message) {
         LOG.log(System.Logger.Level.ERROR, message);
         String line = Instant.now().truncatedTo(ChronoUnit.SECONDS) + " " + message.replace('\n', ' ') + "\n";
         try {

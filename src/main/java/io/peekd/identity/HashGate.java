@@ -97,7 +97,7 @@ public final class HashGate {
             boolean late = force || now - h.deadline() >= 0;
             if (!late && !ready(h)) break;
             held.removeFirst();
-            out.add(new Batch(h.window(), judge(h)));
+            out.add(new Batch(h.window(), judge(h, force)));
         }
         if (!out.isEmpty() && (force || now - lastSave > Duration.ofSeconds(5).toNanos())) {
             state.saveIfDirty();
@@ -163,6 +163,10 @@ public final class HashGate {
 
     /** The row with what is known now; {@code complete} when nothing is still being hashed. */
     private Filled fill(Keyed k, boolean last) {
+        return fill(k, last, false);
+    }
+
+    private Filled fill(Keyed k, boolean last, boolean shutdown) {
         Identity id = k.row().id();
         if (id == null) return new Filled(k.row(), true, null, null, ExeHashes.Script.NONE);
         ExeHashes.Request self = self(k);
@@ -171,7 +175,8 @@ public final class HashGate {
         HashResult par = pr == null ? null : hashes.resolve(pr);
         ExeHashes.Script script = self == null ? ExeHashes.Script.NONE : hashes.resolveScript(self);
         boolean complete = (id.exe() == null || exe != null) && (pr == null || par != null) && script.done();
-        String pending = last ? "error: still hashing after " + MAX_HOLD.toSeconds() + " s" : "pending";
+        String pending = !last ? "pending" : shutdown ? "error: shutdown before hashing finished"
+                : "error: still hashing after " + MAX_HOLD.toSeconds() + " s";
         String sha = id.exe() == null ? null : exe == null ? pending : exe.text();
         String psha = pr == null ? null : par == null ? pending : par.text();
         String ssha = script.path() == null ? null : script.hash() == null ? pending : script.hash().text();
@@ -180,11 +185,11 @@ public final class HashGate {
     }
 
     /** Final rows of a released window: hashes, then flags from state.json, once per executable and window. */
-    private List<FlowRow> judge(Held h) {
+    private List<FlowRow> judge(Held h, boolean shutdown) {
         Map<String, Integer> seen = new HashMap<>();
         List<FlowRow> out = new ArrayList<>(h.rows().size());
         for (Keyed k : h.rows()) {
-            Filled f = fill(k, true);
+            Filled f = fill(k, true, shutdown);
             FlowRow r = f.row();
             Identity id = r.id();
             if (id == null) {
@@ -196,8 +201,9 @@ public final class HashGate {
                 if (id.exe() != null && f.exe() == null) waiting.add(id.exe());
                 if (parent(k) != null && f.parent() == null) waiting.add("parent " + id.pexe());
                 if (!f.script().done()) waiting.add("script of pid " + id.pid());
-                errors.accept("hashing " + String.join(", ", waiting) + " took longer than " + MAX_HOLD.toSeconds()
-                        + " s; the window of " + h.window() + " was stored without the hash");
+                errors.accept("hashing " + String.join(", ", waiting) + (shutdown ? " was not done at shutdown"
+                        : " took longer than " + MAX_HOLD.toSeconds() + " s") + "; the window of " + h.window()
+                        + " was stored without the hash");
             }
             int flags = 0;
             if (id.exe() != null)

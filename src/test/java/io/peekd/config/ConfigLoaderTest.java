@@ -34,10 +34,10 @@ class ConfigLoaderTest {
                         List.of("ab".repeat(32)), Config.Log.Level.TRACE),
                 new Config.Metrics(5, 9_100),
                 new Config.Broadcast(50_000),
-                new Config.Desktop("alice", false),
+                new Config.Desktop("alice", false, "unix:path=/run/user/1000/bus"),
                 new Config.Web(true, 8_080, InetAddress.ofLiteral("::"), 5, Duration.ofDays(7), 50),
                 new Config.Identity(OptionalLong.of(0), 4_096, 8),
-                new Config.VirusTotal("0123abcd", true, 60));
+                new Config.VirusTotal("0123abcd", true, 60, "http://127.0.0.1:8080/vt"));
     }
 
     @Test
@@ -170,6 +170,7 @@ class ConfigLoaderTest {
                 [desktop]
                 user = "alice"
                 notifications = false
+                bus_address = "unix:path=/run/user/1000/bus"
 
                 [web]
                 enabled = true
@@ -188,6 +189,7 @@ class ConfigLoaderTest {
                 api_key = "0123abcd"
                 file_upload = true
                 request_limit_seconds = 60
+                base_url = "http://127.0.0.1:8080/vt/"
                 """);
 
         assertThat(ConfigLoader.load(file)).isEqualTo(everythingChanged());

@@ -68,8 +68,16 @@ final class DaemonHarness implements AutoCloseable {
         StringBuilder added = new StringBuilder();
         for (var e : new java.util.TreeMap<>(extra).entrySet()) {
             String header = "[" + e.getKey() + "]\n";
-            if (toml.contains(header)) toml = toml.replace(header, header + e.getValue().strip() + "\n");
-            else added.append('\n').append(header).append(e.getValue().strip()).append('\n');
+            for (String line : e.getValue().strip().split("\n")) {
+                String key = line.substring(0, line.indexOf('=')).strip();
+                // A key the base config sets (only once in it) is replaced; others are added to the section.
+                var existing = java.util.regex.Pattern.compile("(?m)^" + java.util.regex.Pattern.quote(key) + " = .*$");
+                if (toml.contains(header) && existing.matcher(toml).find())
+                    toml = existing.matcher(toml).replaceFirst(java.util.regex.Matcher.quoteReplacement(line));
+                else if (toml.contains(header)) toml = toml.replace(header, header + line + "\n");
+                else if (added.indexOf(header) >= 0) added.insert(added.indexOf(header) + header.length(), line + "\n");
+                else added.append('\n').append(header).append(line).append('\n');
+            }
         }
         Files.writeString(config, toml + added);
         Daemon d = Daemon.start(DaemonSettings.from(ConfigLoader.load(config)));

@@ -20,6 +20,7 @@ import io.peekd.identity.HashGate;
 import io.peekd.identity.ProcFs;
 import io.peekd.identity.ProcessTable;
 import io.peekd.notify.DesktopNotifier;
+import io.peekd.virustotal.VirusTotal;
 import io.peekd.store.Store;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,6 +45,7 @@ public final class Daemon implements AutoCloseable {
     private final ErrorLog errors;
     private final ProcessTable procs;
     private final ExeIdentity exeid;
+    private final VirusTotal virustotal;
     /** every_exe: execs waiting to become rows of the open window (ring thread → drain thread). */
     private final java.util.concurrent.ConcurrentLinkedQueue<FlowKey> execs = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Store store;
@@ -70,6 +72,12 @@ public final class Daemon implements AutoCloseable {
         this.procs = ProcessTable.withDefaults();
         this.procs.seedFromProc();
         this.exeid = ExeIdentity.start(s.exeid(), new ProcFs(), errors::error);
+        this.virustotal = s.exeid().virustotal().enabled() ? new VirusTotal(s.exeid().virustotal(), exeid.state(),
+                errors::error, n -> {
+                    errors.record(n.text());
+                    broadcast.publish(n);
+                }) : null;
+        if (virustotal != null) exeid.gate().onSighting(virustotal::submit);
         this.store = s.dbEnabled() ? Store.open(s.db()) : null;
         this.windows = new WindowAggregator(s.window());
         try {
@@ -77,6 +85,7 @@ public final class Daemon implements AutoCloseable {
                     (int) Math.max(60, 300_000 / Math.max(1, s.drainInterval().toMillis()))), this::onEvent);
         } catch (RuntimeException e) {
             if (store != null) store.close();
+            if (virustotal != null) virustotal.close();
             exeid.close();
             throw e;
         }
@@ -223,6 +232,7 @@ public final class Daemon implements AutoCloseable {
         m.put("capture", st);
         m.put("rows_ignored", rowsIgnored);
         m.put("exeid", exeid.stats());
+        if (virustotal != null) m.put("virustotal", virustotal.stats());
         Map<String, Object> subs = new LinkedHashMap<>();
         broadcast.counters().forEach((name, c) -> subs.put(name, Map.of("dropped", c[0], "failed", c[1], "queued", c[2])));
         m.put("subscribers", subs);
@@ -281,6 +291,7 @@ public final class Daemon implements AutoCloseable {
         }
         capture.close();
         broadcast.close();
+        if (virustotal != null) virustotal.close();
         exeid.close();
         if (store != null) {
             try {

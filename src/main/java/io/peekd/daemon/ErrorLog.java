@@ -37,6 +37,11 @@ public final class ErrorLog {
         }
     }
 
+    /** Writes the line without handing it to the listener (the caller tells subscribers itself). */
+    public void record(String message) {
+        write(message);
+    }
+
     private synchronized void write(String message) {
         LOG.log(System.Logger.Level.ERROR, message);
         String line = Instant.now().truncatedTo(ChronoUnit.SECONDS) + " " + message.replace('\n', ' ') + "\n";

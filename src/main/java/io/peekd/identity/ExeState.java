@@ -91,6 +91,12 @@ public final class ExeState {
         public String error;
         public String checked;
         public Integer attempts;
+        /** The file that was hashed, so that an upload can check it is still the same. */
+        @JsonProperty("dev_major")
+        public Integer devMajor;
+        @JsonProperty("dev_minor")
+        public Integer devMinor;
+        public Long ino;
     }
 
     private final Path file;
@@ -261,13 +267,18 @@ public final class ExeState {
         dirty = true;
     }
 
-    /** Hashes whose lookup or scan has not finished, oldest first. */
+    /** Hashes whose lookup or scan has not finished, oldest first: taken up again after a restart. */
     public synchronized List<Map.Entry<String, Verdict>> pendingVerdicts() {
         List<Map.Entry<String, Verdict>> out = new ArrayList<>();
         doc.virustotal.forEach((k, v) -> {
             if ("pending".equals(v.verdict)) out.add(Map.entry(k, copy(v)));
         });
         return out;
+    }
+
+    /** Whether the executable at {@code path} is in the state at all. */
+    public synchronized boolean knows(String path) {
+        return doc.executables.containsKey(path);
     }
 
     private static Verdict copy(Verdict v) {

@@ -14,18 +14,18 @@ import java.util.HexFormat;
  * descriptor, not the path, is the point: the bytes are those of the inode
  * the process runs even if the path was replaced meanwhile.
  */
-final class FileDigest {
+public final class FileDigest {
     static final int CHUNK = 1 << 20;
 
     private FileDigest() {
     }
 
-    static String sha256(NativeFile f) throws SysError {
+    public static String sha256(NativeFile f) throws SysError {
         return hex(f, "SHA-256");
     }
 
     /** Hex digest with any JDK algorithm (MD5 for dpkg's md5sums, SHA-256, SHA-512). */
-    static String hex(NativeFile f, String algorithm) throws SysError {
+    public static String hex(NativeFile f, String algorithm) throws SysError {
         MessageDigest md;
         try {
             md = MessageDigest.getInstance(algorithm);

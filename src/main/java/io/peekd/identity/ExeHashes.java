@@ -267,7 +267,7 @@ public final class ExeHashes implements AutoCloseable {
             if (b == null) {
                 b = new Binding();
                 bindings.put(s, b);
-                submit(() -> bindJob(s, r));
+                bindLater(s, () -> bindJob(s, r));
                 return null;
             }
             return answer(s, b, r);
@@ -286,7 +286,7 @@ public final class ExeHashes implements AutoCloseable {
             if (b == null) {
                 b = new Binding();
                 bindings.put(s, b);
-                submit(() -> scriptBindJob(s, exe));
+                bindLater(s, () -> scriptBindJob(s, exe));
                 return new Script(null, null, false);
             }
             if (b.noScript) return Script.NONE;
@@ -302,7 +302,7 @@ public final class ExeHashes implements AutoCloseable {
         Entry e = entries.get(b.key);
         if (e == null) { // evicted before it was hashed: open it again
             b.key = null;
-            submit(() -> {
+            bindLater(s, () -> {
                 if (s.script()) openScript(s, r.path(), true);
                 else bindJob(s, r);
             });
@@ -418,6 +418,15 @@ public final class ExeHashes implements AutoCloseable {
 
     private void bindJob(Subject s, Request r) {
         try {
+            bindOrFail(s, r);
+        } catch (RuntimeException e) {
+            fail(s, r.path(), "internal error: " + e);
+            throw e;
+        }
+    }
+
+    private void bindOrFail(Subject s, Request r) {
+        try {
             Opened o = open(r);
             bindOpened(s, o.file(), o.stat(), r.path(), false);
             Entry e;
@@ -432,6 +441,15 @@ public final class ExeHashes implements AutoCloseable {
     }
 
     private void scriptBindJob(Subject s, Request exe) {
+        try {
+            findScript(s, exe);
+        } catch (RuntimeException e) {
+            fail(s, exe.path(), "internal error: " + e);
+            throw e;
+        }
+    }
+
+    private void findScript(Subject s, Request exe) {
         String script = null, cwd = null;
         Path dir = proc.root().resolve(Integer.toString(exe.pid()));
         if (exe.pid() > 0 && alive(exe)) {
@@ -620,13 +638,13 @@ public final class ExeHashes implements AutoCloseable {
     /** Queues hashing of the entry's current generation unless it is done or queued. Caller holds the lock. */
     private void queue(Entry e) {
         if (e.results.containsKey(e.gen) || e.queuedGen == e.gen || e.file == null) return;
-        e.queuedGen = e.gen;
         int gen = e.gen;
-        submit(() -> hashJob(e, gen));
+        if (submit(() -> hashJob(e, gen))) e.queuedGen = gen; // not queued: asked again next time
     }
 
-    private void submit(Runnable job) {
-        if (!running) return;
+    /** Runs a job on a hash thread; false when the queue is full or closed. */
+    private boolean submit(Runnable job) {
+        if (!running) return false;
         try {
             pool.execute(() -> {
                 try {
@@ -635,9 +653,16 @@ public final class ExeHashes implements AutoCloseable {
                     LOG.log(System.Logger.Level.ERROR, "hash job failed: " + ex, ex);
                 }
             });
+            return true;
         } catch (RejectedExecutionException ex) {
             LOG.log(System.Logger.Level.WARNING, "hash queue full or closed; a hash is retried when next asked for");
+            return false;
         }
+    }
+
+    /** Starts a bind job for a new binding, or forgets the binding so that the next question tries again. */
+    private void bindLater(Subject s, Runnable job) {
+        if (!submit(job)) bindings.remove(s);
     }
 
     private void hashJob(Entry e, int gen) {

@@ -78,6 +78,7 @@ public final class ExeIdentity implements AutoCloseable {
     public Map<String, Object> stats() {
         Map<String, Object> m = new LinkedHashMap<>(hashes.stats());
         m.put("held_windows", gate.heldWindows());
+        m.put("held_rows", gate.heldRows());
         return m;
     }
 

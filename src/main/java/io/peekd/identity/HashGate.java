@@ -9,24 +9,28 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * Holds closed windows until the hashes of their executables are known, then
- * releases them, in order, with sha256, psha256, the script and the NEW_EXE /
- * NEW_HASH flags filled in.
+ * Holds the rows of closed windows until the hashes of their executables are
+ * known, then releases them with sha256, psha256, the script and the NEW_EXE
+ * / NEW_HASH flags filled in. Rows of one executable leave in order; a slow
+ * hash delays only its own executable.
  *
  * <p>Why hold rather than write {@code "pending"} and patch rows later: a
  * stored row is then final, what an alert or a script reads is the real hash,
  * and flags are judged once, in window order. Hashing a normal binary takes
  * milliseconds, far less than a window; a huge or slow one holds its window
- * at most {@link #MAX_HOLD}, after which the row is written with
- * {@code "error: still hashing"} and later windows get the hash. Capture and
- * accounting never wait: windows keep closing behind the held one, and held
- * rows are shown by live queries.
+ * rows at most {@link #MAX_HOLD}, after which they are written with
+ * {@code "error: still hashing after 15 s"} and later windows get the hash.
+ * Capture and accounting never wait: windows keep closing, other executables'
+ * rows keep being stored, and held rows are shown by live queries.
  *
  * <p>Only the daemon's drain thread calls this class.
  */
@@ -46,7 +50,37 @@ public final class HashGate {
                            boolean script) {
     }
 
-    private record Held(Instant window, List<Keyed> rows, long deadline) {
+    /** A closed window with some rows still waiting; {@code released} marks those handed on. */
+    private static final class Held {
+        private final Instant window;
+        private final List<Keyed> rows;
+        private final long deadline;
+        private final boolean[] released;
+        int left;
+
+        Held(Instant window, List<Keyed> rows, long deadline) {
+            this.window = window;
+            this.rows = rows;
+            this.deadline = deadline;
+            this.released = new boolean[rows.size()];
+            this.left = rows.size();
+        }
+
+        Instant window() {
+            return window;
+        }
+
+        List<Keyed> rows() {
+            return rows;
+        }
+
+        long deadline() {
+            return deadline;
+        }
+
+        boolean[] released() {
+            return released;
+        }
     }
 
     private final ExeHashes hashes;
@@ -68,6 +102,10 @@ public final class HashGate {
         this.maxHoldNanos = maxHold.toNanos();
     }
 
+    private long holdSeconds() {
+        return Math.max(1, maxHoldNanos / 1_000_000_000L);
+    }
+
     public void onSighting(Consumer<Sighting> l) {
         listeners.add(l);
     }
@@ -84,20 +122,35 @@ public final class HashGate {
     }
 
     /**
-     * Windows whose hashes are all known (or that waited long enough), oldest
-     * first; a window not ready stops the ones behind it, so order is kept.
+     * Rows whose hashes are known (or whose window waited long enough), as
+     * batches per window, oldest first. Rows of one executable keep their
+     * order (NEW_EXE and NEW_HASH are judged in time order), but a slow hash
+     * holds back only its own executable's rows, not everybody's.
      *
      * @param force release everything now (shutdown)
      */
     public List<Batch> poll(boolean force) {
         List<Batch> out = new ArrayList<>();
         long now = System.nanoTime();
-        while (!held.isEmpty()) {
-            Held h = held.peekFirst();
+        Set<String> blocked = new HashSet<>();
+        for (Iterator<Held> it = held.iterator(); it.hasNext(); ) {
+            Held h = it.next();
             boolean late = force || now - h.deadline() >= 0;
-            if (!late && !ready(h)) break;
-            held.removeFirst();
-            out.add(new Batch(h.window(), judge(h, force)));
+            List<Keyed> ready = new ArrayList<>();
+            for (int i = 0; i < h.rows().size(); i++) {
+                if (h.released()[i]) continue;
+                Keyed k = h.rows().get(i);
+                String exe = k.row().id() == null ? null : k.row().id().exe();
+                if (late || ((exe == null || !blocked.contains(exe)) && ready(k))) {
+                    ready.add(k);
+                    h.released()[i] = true;
+                    h.left--;
+                } else if (exe != null) {
+                    blocked.add(exe);
+                }
+            }
+            if (!ready.isEmpty()) out.add(new Batch(h.window(), judge(h.window(), ready, late, force)));
+            if (h.left == 0) it.remove();
         }
         if (!out.isEmpty() && (force || now - lastSave > Duration.ofSeconds(5).toNanos())) {
             state.saveIfDirty();
@@ -110,7 +163,7 @@ public final class HashGate {
     public List<FlowRow> peek() {
         List<FlowRow> out = new ArrayList<>();
         for (Held h : held) {
-            for (Keyed k : h.rows()) out.add(fill(k, false).row());
+            for (int i = 0; i < h.rows().size(); i++) if (!h.released()[i]) out.add(fill(h.rows().get(i), false).row());
         }
         return out;
     }
@@ -126,19 +179,23 @@ public final class HashGate {
         return held.size();
     }
 
-    /** Every hash known, and for content that will be flagged new, the package verdict too. */
-    private boolean ready(Held h) {
-        for (Keyed k : h.rows()) {
-            Filled f = fill(k, false);
-            if (!f.complete()) return false;
-            Identity id = k.row().id();
-            if (id == null) continue;
-            if (f.exe() instanceof HashResult.Hashed && state.wouldFlag(id.exe(), f.exe())
-                    && hashes.packageStatus(self(k), false) == null) return false;
-            if (f.script().hash() instanceof HashResult.Hashed && state.wouldFlag(f.script().path(), f.script().hash())
-                    && hashes.packageStatus(self(k), true) == null) return false;
-        }
-        return true;
+    /** Rows waiting for a hash (metrics). */
+    public int heldRows() {
+        int n = 0;
+        for (Held h : held) n += h.left;
+        return n;
+    }
+
+    /** Every hash of the row known, and for content that will be flagged new, the package verdict too. */
+    private boolean ready(Keyed k) {
+        Filled f = fill(k, false);
+        if (!f.complete()) return false;
+        Identity id = k.row().id();
+        if (id == null) return true;
+        if (f.exe() instanceof HashResult.Hashed && state.wouldFlag(id.exe(), f.exe())
+                && hashes.packageStatus(self(k), false) == null) return false;
+        return !(f.script().hash() instanceof HashResult.Hashed && state.wouldFlag(f.script().path(), f.script().hash())
+                && hashes.packageStatus(self(k), true) == null);
     }
 
     private record Filled(FlowRow row, boolean complete, HashResult exe, HashResult parent, ExeHashes.Script script) {
@@ -176,7 +233,7 @@ public final class HashGate {
         ExeHashes.Script script = self == null ? ExeHashes.Script.NONE : hashes.resolveScript(self);
         boolean complete = (id.exe() == null || exe != null) && (pr == null || par != null) && script.done();
         String pending = !last ? "pending" : shutdown ? "error: shutdown before hashing finished"
-                : "error: still hashing after " + MAX_HOLD.toSeconds() + " s";
+                : "error: still hashing after " + holdSeconds() + " s";
         String sha = id.exe() == null ? null : exe == null ? pending : exe.text();
         String psha = pr == null ? null : par == null ? pending : par.text();
         String ssha = script.path() == null ? null : script.hash() == null ? pending : script.hash().text();
@@ -185,11 +242,11 @@ public final class HashGate {
     }
 
     /** Final rows of a released window: hashes, then flags from state.json, once per executable and window. */
-    private List<FlowRow> judge(Held h, boolean shutdown) {
+    private List<FlowRow> judge(Instant window, List<Keyed> rows, boolean late, boolean shutdown) {
         Map<String, Integer> seen = new HashMap<>();
-        List<FlowRow> out = new ArrayList<>(h.rows().size());
-        for (Keyed k : h.rows()) {
-            Filled f = fill(k, true, shutdown);
+        List<FlowRow> out = new ArrayList<>(rows.size());
+        for (Keyed k : rows) {
+            Filled f = fill(k, late, shutdown);
             FlowRow r = f.row();
             Identity id = r.id();
             if (id == null) {
@@ -202,7 +259,7 @@ public final class HashGate {
                 if (parent(k) != null && f.parent() == null) waiting.add("parent " + id.pexe());
                 if (!f.script().done()) waiting.add("script of pid " + id.pid());
                 errors.accept("hashing " + String.join(", ", waiting) + (shutdown ? " was not done at shutdown"
-                        : " took longer than " + MAX_HOLD.toSeconds() + " s") + "; the window of " + h.window()
+                        : " took longer than " + holdSeconds() + " s") + "; the window of " + window
                         + " was stored without the hash");
             }
             int flags = 0;

@@ -152,7 +152,7 @@ public final class AlertService implements Subscriber, AutoCloseable {
                 return r.exeDomains(HISTORY_PAIRS);
             }
         };
-        return start(options, sink, errors, history, geo, AlertEngine.NO_FLAGS);
+        return start(options, sink, errors, history, geo, io.peekd.flow.FlowRow::flags);
     }
 
     /** Fired alerts and their results through the store's single writer; never blocks. */

@@ -135,8 +135,9 @@ final class EventDecoder {
     }
 
     /** argv as a display string: NUL separators become spaces. */
+    /** argv, NUL-separated: joining with spaces would lose which words belong together (script paths). */
     static String argv(MemorySegment s) {
-        return String.join(" ", splitNul(s.toArray(JAVA_BYTE)));
+        return String.join("\0", splitNul(s.toArray(JAVA_BYTE)));
     }
 
     private static List<String> splitNul(byte[] b) {

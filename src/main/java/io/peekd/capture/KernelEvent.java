@@ -6,7 +6,10 @@ public sealed interface KernelEvent {
     /** Boot-clock nanoseconds when the kernel saw it. */
     long tsNs();
 
-    /** A program was executed. {@code exePath} is rebuilt in the kernel from the opened file. */
+    /**
+     * A program was executed. {@code exePath} is rebuilt in the kernel from the opened file;
+     * {@code args} is argv (as far as the kernel copied it) with NUL between the words.
+     */
     record Exec(long tsNs, int tgid, long startNs, int ppid, long pstartNs, int uid, int gid,
                 long exeDev, long exeIno, String comm, String exePath, boolean pathTruncated,
                 String filename, String args, long cgroupId) implements KernelEvent {}

@@ -93,7 +93,8 @@ final class Binder {
 
         var desktop = section("desktop", s -> new Config.Desktop(
                 s.get("user", d.desktop().user(), Conv.userName()),
-                s.get("notifications", d.desktop().notifications(), Conv.bool())));
+                s.get("notifications", d.desktop().notifications(), Conv.bool()),
+                s.get("bus_address", d.desktop().busAddress(), Conv.busAddress())));
 
         var w = d.web();
         var web = section("web", s -> new Config.Web(
@@ -118,7 +119,8 @@ final class Binder {
         var virustotal = section("virustotal", s -> new Config.VirusTotal(
                 s.get("api_key", vt.apiKey(), Conv.token()),
                 s.get("file_upload", vt.fileUpload(), Conv.bool()),
-                s.get("request_limit_seconds", vt.requestLimitSeconds(), Conv.intIn(1, 86_400))));
+                s.get("request_limit_seconds", vt.requestLimitSeconds(), Conv.intIn(1, 86_400)),
+                s.get("base_url", vt.baseUrl(), Conv.httpUrl())));
 
         var g = d.geoip();
         var geoip = section("geoip", s -> new Config.GeoIp(

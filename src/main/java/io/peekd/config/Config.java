@@ -43,11 +43,11 @@ public record Config(
                     List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128")), List.of(), Log.Level.INFO),
             new Metrics(30, 0),
             new Broadcast(10_000),
-            new Desktop("root", true),
+            new Desktop("root", true, ""),
             new Web(false, 5100, InetAddress.ofLiteral("127.0.0.1"), 30, Duration.ofHours(24), 200, List.of(),
                     java.util.Optional.empty()),
             new Identity(OptionalLong.empty(), 1024, 2),
-            new VirusTotal("", false, 15),
+            new VirusTotal("", false, 15, VirusTotal.DEFAULT_BASE_URL),
             new GeoIp(true, Path.of("/var/lib/peekd/geoip/country.mmdb"), Path.of("/var/lib/peekd/geoip/asn.mmdb")),
             new Alerts(Path.of("/etc/peekd/alerts.toml"), 4, 1_000));
 
@@ -164,10 +164,18 @@ public record Config(
     public record Broadcast(int channelCapacity) {
     }
 
-    /** {@code [desktop]}. */
-    public record Desktop(String user, boolean notifications) {
+    /**
+     * {@code [desktop]}. {@code busAddress} is the session bus socket of {@code user}
+     * ({@code /path} or {@code unix:path=/path}); empty means {@code /run/user/<uid>/bus}.
+     */
+    public record Desktop(String user, boolean notifications, String busAddress) {
         public Desktop {
             Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(busAddress, "busAddress");
+        }
+
+        public Desktop(String user, boolean notifications) {
+            this(user, notifications, "");
         }
     }
 
@@ -205,9 +213,17 @@ public record Config(
     }
 
     /** {@code [virustotal]}. An empty {@code apiKey} turns VirusTotal off. */
-    public record VirusTotal(String apiKey, boolean fileUpload, int requestLimitSeconds) {
+    public record VirusTotal(String apiKey, boolean fileUpload, int requestLimitSeconds, String baseUrl) {
+        /** The real service; tests and proxies may point {@code base_url} elsewhere. */
+        public static final String DEFAULT_BASE_URL = "https://www.virustotal.com";
+
         public VirusTotal {
             Objects.requireNonNull(apiKey, "apiKey");
+            Objects.requireNonNull(baseUrl, "baseUrl");
+        }
+
+        public VirusTotal(String apiKey, boolean fileUpload, int requestLimitSeconds) {
+            this(apiKey, fileUpload, requestLimitSeconds, DEFAULT_BASE_URL);
         }
 
         public boolean enabled() {
@@ -218,7 +234,7 @@ public record Config(
         @Override
         public String toString() {
             return "VirusTotal[apiKey=" + (apiKey.isEmpty() ? "" : "(set)") + ", fileUpload=" + fileUpload
-                    + ", requestLimitSeconds=" + requestLimitSeconds + "]";
+                    + ", requestLimitSeconds=" + requestLimitSeconds + ", baseUrl=" + baseUrl + "]";
         }
     }
 

@@ -58,7 +58,8 @@ public final class ConfigWriter {
         table(out, "broadcast", t -> t.put("channel_capacity", c.broadcast().channelCapacity()));
         table(out, "desktop", t -> t
                 .put("user", c.desktop().user())
-                .put("notifications", c.desktop().notifications()));
+                .put("notifications", c.desktop().notifications())
+                .put("bus_address", c.desktop().busAddress()));
         var web = c.web();
         table(out, "web", t -> {
             t.put("enabled", web.enabled())
@@ -81,7 +82,8 @@ public final class ConfigWriter {
         table(out, "virustotal", t -> t
                 .put("api_key", withSecrets ? vt.apiKey() : "")
                 .put("file_upload", vt.fileUpload())
-                .put("request_limit_seconds", vt.requestLimitSeconds()));
+                .put("request_limit_seconds", vt.requestLimitSeconds())
+                .put("base_url", vt.baseUrl()));
         var g = c.geoip();
         table(out, "geoip", t -> t
                 .put("enabled", g.enabled())

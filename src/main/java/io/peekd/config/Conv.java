@@ -188,6 +188,53 @@ record Conv<T>(String expected, Fn<T> fn) {
         });
     }
 
+    /** A session bus socket: empty (the user's /run/user/UID/bus), an absolute path, or unix:path=/path. */
+    static Conv<String> busAddress() {
+        return text("a bus socket path such as /run/user/1000/bus", t -> {
+            if (t.isEmpty()) {
+                return t;
+            }
+            String path = t;
+            if (t.startsWith("unix:")) {
+                path = null;
+                for (String kv : t.substring(5).split(",")) {
+                    if (kv.startsWith("path=")) {
+                        path = kv.substring(5);
+                    } else if (!kv.startsWith("guid=")) {
+                        throw new IllegalArgumentException("only unix:path=... addresses are supported, not " + kv);
+                    }
+                }
+                if (path == null) {
+                    throw new IllegalArgumentException("a unix: address needs path=");
+                }
+            }
+            if (!path.startsWith("/") || path.chars().anyMatch(Character::isISOControl)) {
+                throw new IllegalArgumentException("the socket path must be absolute");
+            }
+            return t;
+        });
+    }
+
+    /** An http or https URL with a host, without a trailing slash (base of an API). */
+    static Conv<String> httpUrl() {
+        return text("an http(s) URL such as https://www.virustotal.com", t -> {
+            java.net.URI u;
+            try {
+                u = new java.net.URI(t);
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("not a URL: " + e.getReason());
+            }
+            if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
+                    || u.getHost() == null) {
+                throw new IllegalArgumentException("needs http:// or https:// and a host");
+            }
+            if (u.getQuery() != null || u.getFragment() != null) {
+                throw new IllegalArgumentException("a base URL has no ?query or #fragment");
+            }
+            return t.endsWith("/") ? t.substring(0, t.length() - 1) : t;
+        });
+    }
+
     /** Any string without control characters or blanks, such as an API key pasted from a web page. */
     static Conv<String> token() {
         return text("a string without spaces", t -> {

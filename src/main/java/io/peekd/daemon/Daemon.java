@@ -22,6 +22,13 @@ import io.peekd.flow.WindowAggregator;
 import io.peekd.config.Config;
 import io.peekd.identity.ProcessTable;
 import io.peekd.metrics.ExeBytes;
+import io.peekd.flow.Notice;
+import io.peekd.identity.ExeIdentity;
+import io.peekd.identity.ExecRows;
+import io.peekd.identity.HashGate;
+import io.peekd.identity.ProcFs;
+import io.peekd.notify.DesktopNotifier;
+import io.peekd.virustotal.VirusTotal;
 import io.peekd.store.Store;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,6 +54,10 @@ public final class Daemon implements AutoCloseable {
     private final Instant started = Instant.now();
     private final ErrorLog errors;
     private final ProcessTable procs;
+    private final ExeIdentity exeid;
+    private final VirusTotal virustotal;
+    /** every_exe: execs waiting to become rows of the open window (ring thread → drain thread). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<FlowKey> execs = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Store store;
     private final Capture capture;
     private final WindowAggregator windows;
@@ -76,10 +87,21 @@ public final class Daemon implements AutoCloseable {
         ExeBytes exeBytes = new ExeBytes(MetricsReporter.EXE_SLOTS);
         broadcast.subscribe(exeBytes);
         this.metrics = new MetricsReporter(this::stats, exeBytes, s.metrics(), s.metricsInterval());
+        var desktop = s.exeid().desktop();
+        if (desktop.notifications())
+            broadcast.subscribe(new DesktopNotifier(DesktopNotifier.Settings.of(desktop.user(), desktop.busAddress())));
         for (Path d : List.of(s.dataDir(), s.runDir(), s.logDir())) Files.createDirectories(d);
         this.errors = new ErrorLog(s.errorLog());
+        errors.listen(m -> broadcast.publish(new Notice(Notice.Severity.ERROR, "error.log", null, m)));
         this.procs = ProcessTable.withDefaults();
         this.procs.seedFromProc();
+        this.exeid = ExeIdentity.start(s.exeid(), new ProcFs(), errors::error);
+        this.virustotal = s.exeid().virustotal().enabled() ? new VirusTotal(s.exeid().virustotal(), exeid.state(),
+                errors::error, n -> {
+                    errors.record(n.text());
+                    broadcast.publish(n);
+                }) : null;
+        if (virustotal != null) exeid.gate().onSighting(virustotal::submit);
         this.store = s.dbEnabled() ? Store.open(s.db()) : null;
         this.windows = new WindowAggregator(s.window());
         this.alerts = AlertService.start(s.alerts(), store, errors::error, new io.peekd.alert.AddressInfo() {
@@ -101,6 +123,8 @@ public final class Daemon implements AutoCloseable {
         } catch (RuntimeException e) {
             broadcast.close();
             if (store != null) store.close();
+            if (virustotal != null) virustotal.close();
+            exeid.close();
             throw e;
         }
         this.drainThread = Thread.ofPlatform().name("peekd-drain").unstarted(this::drainLoop);
@@ -126,6 +150,7 @@ public final class Daemon implements AutoCloseable {
             case KernelEvent.Exec x -> {
                 procs.onExec(x);
                 domains.onEvent(x);
+                if (settings.exeid().everyExe() && execs.size() < 100_000) execs.add(ExecRows.key(x));
             }
             case KernelEvent.NewFlow f -> {
                 procs.onNewFlow(f);
@@ -147,6 +172,7 @@ public final class Daemon implements AutoCloseable {
             case KernelEvent.Payload p -> 4;
             case KernelEvent.Resolved r -> 5;
         });
+        exeid.onEvent(e);
         if (!(e instanceof KernelEvent.Close || e instanceof KernelEvent.Payload)) broadcast.publish(e);
     }
 
@@ -166,7 +192,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     private synchronized void drainOnce() {
-        List<FlowDelta> deltas = capture.drain();
+        List<FlowDelta> deltas = new ArrayList<>(capture.drain());
+        for (FlowKey k; (k = execs.poll()) != null; ) deltas.add(new FlowDelta(k, 0, 0, 0));
         store(windows.add(Instant.now(), deltas));
         CaptureStats st = capture.stats();
         String loss = losses.check(st);
@@ -181,11 +208,20 @@ public final class Daemon implements AutoCloseable {
      * offered again at the next drain: accounted bytes are never dropped.
      */
     private void store(List<WindowAggregator.Window> closed) {
-        for (WindowAggregator.Window w : closed) {
-            List<FlowRow> rows = rows(w);
+        store(closed, false);
+    }
+
+    /**
+     * Closed windows wait in the hash gate until their executables are hashed
+     * (bounded, see HashGate), then are filtered and handed on, in order.
+     */
+    private void store(List<WindowAggregator.Window> closed, boolean force) {
+        for (WindowAggregator.Window w : closed) exeid.offer(w.start(), keyed(w));
+        for (HashGate.Batch b : exeid.poll(force)) {
+            List<FlowRow> rows = filter(b.rows());
             if (rows.isEmpty()) continue;
             rowsRecorded += rows.size();
-            broadcast.publish(w.start(), rows);
+            broadcast.publish(b.window(), rows);
             if (store != null) backlog.addLast(rows);
         }
         while (store != null && !backlog.isEmpty()) {
@@ -197,14 +233,23 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** Builds stored rows: identity, privacy options and ignore rules applied. */
-    List<FlowRow> rows(WindowAggregator.Window w) {
-        List<FlowRow> out = new ArrayList<>(w.flows().size());
+    /** Builds rows with identity and privacy options applied; hashes and flags come from the gate. */
+    List<HashGate.Keyed> keyed(WindowAggregator.Window w) {
+        List<HashGate.Keyed> out = new ArrayList<>(w.flows().size());
         w.flows().forEach((key, c) -> {
             FlowRow r = row(w.start(), key, procs.identify(key), c.sent(), c.recv(), c.conns());
+            out.add(new HashGate.Keyed(key, r, procs.parentExe(key)));
+        });
+        return out;
+    }
+
+    /** Ignore rules, applied once hashes are known (ignore_sha256 needs them). */
+    private List<FlowRow> filter(List<FlowRow> rows) {
+        List<FlowRow> out = new ArrayList<>(rows.size());
+        for (FlowRow r : rows) {
             if (settings.ignore().ignores(r) || extraIgnore.ignores(r)) rowsIgnored++;
             else out.add(r);
-        });
+        }
         return out;
     }
 
@@ -212,6 +257,8 @@ public final class Daemon implements AutoCloseable {
         if (!settings.logCommands() && id != null)
             id = new Identity(id.exe(), id.name(), null, id.sha256(), id.pid(), id.pexe(), id.pname(), null, id.psha256(),
                     id.ppid(), id.uid(), id.user(), id.cgroup(), id.container());
+        if (ExecRows.isExec(k))
+            return new FlowRow(time, id, ExecRows.PROTO, 0, null, -1, null, -1, null, null, null, sent, recv, conns);
         boolean ip = k.ipVersion() != 0;
         String laddr = ip && settings.logAddresses() ? k.localAddress() : null;
         String raddr = ip && settings.logAddresses() ? k.remoteAddress() : null;
@@ -236,7 +283,10 @@ public final class Daemon implements AutoCloseable {
     /** Rows of the open window, not yet stored: what a live query adds to the database. */
     public synchronized List<FlowRow> liveRows() {
         WindowAggregator.Window w = windows.snapshot();
-        return w.start() == null ? List.of() : rows(w);
+        List<FlowRow> all = exeid.live(w.start() == null ? List.of() : keyed(w));
+        List<FlowRow> out = new ArrayList<>(all.size());
+        for (FlowRow r : all) if (!settings.ignore().ignores(r)) out.add(r);
+        return out;
     }
 
     /** A consistent snapshot of the counters (metrics, watchdog). */
@@ -313,6 +363,8 @@ public final class Daemon implements AutoCloseable {
             synchronized (this) {
                 store(windows.add(Instant.now(), capture.drain()));
                 store(windows.flush());
+                exeid.awaitHashes(3000);
+                store(List.of(), true);
             }
         } catch (RuntimeException e) {
             errors.error("final drain failed: " + e);
@@ -322,6 +374,8 @@ public final class Daemon implements AutoCloseable {
         broadcast.close();
         ptr.close();
         geo.close();
+        if (virustotal != null) virustotal.close();
+        exeid.close();
         if (store != null) {
             try {
                 store.writer().flush(java.time.Duration.ofSeconds(3));

@@ -3,6 +3,7 @@ package io.peekd.daemon;
 import io.peekd.alert.AlertService;
 import io.peekd.config.Config;
 import io.peekd.flow.IgnoreRules;
+import io.peekd.identity.ExeIdSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,7 +17,8 @@ public record DaemonSettings(
         int flowMapEntries, int ringBufferKib,
         boolean dbEnabled, IgnoreRules ignore,
         boolean logAddresses, boolean logPorts, boolean logCommands, int channelCapacity,
-        Duration metricsInterval, int prometheusPort, Config.GeoIp geoip, AlertService.Options alerts) {
+        Duration metricsInterval, int prometheusPort, Config.GeoIp geoip, AlertService.Options alerts,
+        ExeIdSettings exeid) {
 
     public static DaemonSettings from(Config c) {
         var log = c.log();
@@ -27,7 +29,7 @@ public record DaemonSettings(
                 c.capture().ringBufferKib(), c.database().enabled(), ignore,
                 c.database().logAddresses(), c.database().logPorts(), c.database().logCommands(),
                 c.broadcast().channelCapacity(), c.metrics().interval(), c.metrics().prometheusPort(), c.geoip(),
-                AlertService.options(c));
+                AlertService.options(c), ExeIdSettings.from(c));
     }
 
     /** Settings that differ in {@code next} but only take effect after a restart, named as in the config file. */
@@ -47,7 +49,7 @@ public record DaemonSettings(
         Objects.requireNonNull(next);
         return new DaemonSettings(dataDir, runDir, logDir, window, next.drainInterval, flowMapEntries, ringBufferKib,
                 dbEnabled, next.ignore, next.logAddresses, next.logPorts, next.logCommands, channelCapacity,
-                next.metricsInterval, next.prometheusPort, geoip, next.alerts);
+                next.metricsInterval, next.prometheusPort, geoip, next.alerts, exeid);
     }
 
     public Path db() {

@@ -24,6 +24,7 @@ public final class Broadcast implements AutoCloseable {
     private sealed interface Item {
         record Event(KernelEvent e) implements Item {}
         record Batch(Instant window, List<FlowRow> rows) implements Item {}
+        record Note(Notice n) implements Item {}
         record Stop() implements Item {}
     }
 
@@ -54,6 +55,7 @@ public final class Broadcast implements AutoCloseable {
                     switch (item) {
                         case Item.Event ev -> sub.onEvent(ev.e());
                         case Item.Batch b -> sub.onBatch(b.window(), b.rows());
+                        case Item.Note n -> sub.onNotice(n.n());
                         case Item.Stop s -> {
                             return;
                         }
@@ -83,6 +85,10 @@ public final class Broadcast implements AutoCloseable {
     public void publish(Instant window, List<FlowRow> rows) {
         List<FlowRow> copy = List.copyOf(rows);
         for (Lane l : lanes) l.offer(new Item.Batch(window, copy));
+    }
+
+    public void publish(Notice n) {
+        for (Lane l : lanes) l.offer(new Item.Note(n));
     }
 
     /** Items each subscriber missed because its queue was full, and handler failures. */

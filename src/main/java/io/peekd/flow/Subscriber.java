@@ -19,6 +19,10 @@ public interface Subscriber {
     default void onEvent(KernelEvent event) {
     }
 
+    /** An error-log line or a warning (VirusTotal) worth telling the operator. Default: ignored. */
+    default void onNotice(Notice notice) {
+    }
+
     /** The rows of one closed window, as they are handed to the store. */
     default void onBatch(Instant window, List<FlowRow> rows) {
     }

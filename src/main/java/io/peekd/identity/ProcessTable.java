@@ -234,6 +234,31 @@ public final class ProcessTable {
     }
 
     /**
+     * The parent's executable as it was when this process started, with the inode
+     * and device the kernel (or /proc) gave for it: what the parent's hash is
+     * computed from. Null when the parent or its binary is unknown. Call after
+     * {@link #identify}, which has already read what /proc could tell.
+     */
+    public ExeRef parentExe(FlowKey k) {
+        Inst self = Inst.of(k.tgid(), k.startNs());
+        Inst pi = parentOf(self, view(self));
+        if (pi == null) return null;
+        Gen pg = view(pi).genAt(k.startNs());
+        if (pg == null || pg.exe() == null) return null;
+        return new ExeRef(pi.tgid(), pi.ticks(), pg.exe(), Math.max(pg.exeIno(), 0), pg.exeDev());
+    }
+
+    /**
+     * An executable as one process instance runs it.
+     *
+     * @param startTicks the process's start in /proc ticks
+     * @param ino        0 when unknown
+     * @param kernelDev  {@code s_dev} encoding, -1 when unknown
+     */
+    public record ExeRef(int pid, long startTicks, String path, long ino, long kernelDev) {
+    }
+
+    /**
      * Reads /proc for a process if it still lives (checked by start time) and we
      * lack what was asked for; a process found gone is not read again.
      */
@@ -277,7 +302,9 @@ public final class ProcessTable {
         ProcFs.Exe exe = s.exe();
         if (exe != null) {
             List<String> argv = s.cmdline() == null ? null : s.cmdline().argv();
-            p.merge(new Gen(exe.ino(), -1, exe.path(), exe.deleted(), s.comm(), argv, 0, true));
+            // /proc gives st_dev in user-space encoding; events carry the kernel's s_dev.
+            long dev = exe.dev() < 0 ? -1 : DevNumbers.toKernel(exe.dev());
+            p.merge(new Gen(exe.ino(), dev, exe.path(), exe.deleted(), s.comm(), argv, 0, true));
         }
         return p;
     }
@@ -402,7 +429,10 @@ public final class ProcessTable {
                 Gen old = gens.get(j);
                 if (old.exeIno() == g.exeIno() || (old.exeIno() < 0 && g.fromProc())) {
                     Gen text = g.fromProc() || !old.fromProc() ? g : old;
-                    gens.set(j, new Gen(g.exeIno(), Math.max(old.exeDev(), g.exeDev()), text.exe(),
+                    // The kernel's device number wins over /proc's (they differ on btrfs and overlayfs).
+                    long dev = g.fromProc() ? (old.exeDev() >= 0 ? old.exeDev() : g.exeDev())
+                            : (g.exeDev() >= 0 ? g.exeDev() : old.exeDev());
+                    gens.set(j, new Gen(g.exeIno(), dev, text.exe(),
                             text.deleted(), text.comm(), text.argv() != null ? text.argv() : old.argv(),
                             Math.max(old.tsNs(), g.tsNs()), old.fromProc() || g.fromProc()));
                     return;

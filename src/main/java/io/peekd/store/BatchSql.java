@@ -18,8 +18,9 @@ final class BatchSql implements AutoCloseable {
     private record ExeKey(String path, String sha256) {
     }
 
+    /** {@code scriptId} 0: no script. */
     private record IdentKey(long exeId, String name, String cmdline, long pexeId, String pname,
-                            String pcmdline, int uid, String user, String container, String cgroup) {
+                            String pcmdline, int uid, String user, String container, String cgroup, long scriptId) {
     }
 
     private static final int CACHE_CAPACITY = 50_000;
@@ -71,15 +72,17 @@ final class BatchSql implements AutoCloseable {
                 + " AND coalesce(cmdline, x'00') = coalesce(?, x'00') AND pexe_id = ?"
                 + " AND coalesce(pname, x'00') = coalesce(?, x'00') AND coalesce(pcmdline, x'00') = coalesce(?, x'00')"
                 + " AND uid = ? AND coalesce(user, x'00') = coalesce(?, x'00')"
-                + " AND coalesce(container, x'00') = coalesce(?, x'00') AND coalesce(cgroup, x'00') = coalesce(?, x'00')");
+                + " AND coalesce(container, x'00') = coalesce(?, x'00') AND coalesce(cgroup, x'00') = coalesce(?, x'00')"
+                + " AND coalesce(script_id, 0) = ?");
         insertIdent = c.prepareStatement("INSERT INTO idents (exe_id, name, cmdline, pexe_id, pname, pcmdline,"
-                + " uid, user, container, cgroup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+                + " uid, user, container, cgroup, script_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0))"
+                + " RETURNING id");
         upsertFlow = c.prepareStatement("INSERT INTO flows (time, ident_id, pid, ppid, proto, family, laddr, lport,"
                 + " raddr, rport, domain, domain_source, domain_confidence, sent, recv, conns, domain_status,"
-                + " country, asn, as_org) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " country, asn, as_org, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (" + Schema.FLOW_KEY + ") DO UPDATE SET sent = sent + excluded.sent,"
                 + " recv = recv + excluded.recv, conns = conns + excluded.conns,"
-                + " domain_status = coalesce(excluded.domain_status, domain_status)");
+                + " domain_status = coalesce(excluded.domain_status, domain_status), flags = flags | excluded.flags");
     }
 
     /** Writes the whole batch in one transaction, or nothing. */
@@ -91,8 +94,9 @@ final class BatchSql implements AutoCloseable {
                 Identity id = r.id();
                 long exeId = exeId(id.exe(), id.sha256());
                 long pexeId = exeId(id.pexe(), id.psha256());
+                long scriptId = id.script() == null ? 0 : exeId(id.script(), id.scriptSha256());
                 long identId = identId(new IdentKey(exeId, id.name(), id.cmdline(), pexeId, id.pname(),
-                        id.pcmdline(), id.uid(), id.user(), id.container(), id.cgroup()));
+                        id.pcmdline(), id.uid(), id.user(), id.container(), id.cgroup(), scriptId));
                 int i = 1;
                 upsertFlow.setLong(i++, r.time().getEpochSecond());
                 upsertFlow.setLong(i++, identId);
@@ -114,7 +118,8 @@ final class BatchSql implements AutoCloseable {
                 text(upsertFlow, i++, r.country());
                 if (r.asn() == null) upsertFlow.setNull(i++, java.sql.Types.INTEGER);
                 else upsertFlow.setLong(i++, r.asn());
-                text(upsertFlow, i, r.asOrg());
+                text(upsertFlow, i++, r.asOrg());
+                upsertFlow.setInt(i, r.flags());
                 upsertFlow.executeUpdate();
             }
             commit.execute();
@@ -142,7 +147,8 @@ final class BatchSql implements AutoCloseable {
             st.executeUpdate("DELETE FROM alerts WHERE time < " + cutoff.toEpochMilli());
             st.executeUpdate("DELETE FROM idents WHERE NOT EXISTS (SELECT 1 FROM flows WHERE ident_id = idents.id)");
             st.executeUpdate("DELETE FROM exes WHERE NOT EXISTS (SELECT 1 FROM idents WHERE exe_id = exes.id)"
-                    + " AND NOT EXISTS (SELECT 1 FROM idents WHERE pexe_id = exes.id)");
+                    + " AND NOT EXISTS (SELECT 1 FROM idents WHERE pexe_id = exes.id)"
+                    + " AND NOT EXISTS (SELECT 1 FROM idents WHERE script_id = exes.id)");
             commit.execute();
         } finally {
             // Cached ids may name rows that are gone now.
@@ -195,6 +201,7 @@ final class BatchSql implements AutoCloseable {
         text(ps, 8, k.user());
         text(ps, 9, k.container());
         text(ps, 10, k.cgroup());
+        ps.setLong(11, k.scriptId());
     }
 
     /** The first column of the first row, or -1 when there is none. */

@@ -33,7 +33,8 @@ public final class Reader implements AutoCloseable {
     private static final Duration BUSY_TIMEOUT = Duration.ofSeconds(5);
 
     private static final String FROM = " FROM flows f JOIN idents i ON i.id = f.ident_id"
-            + " JOIN exes e ON e.id = i.exe_id JOIN exes pe ON pe.id = i.pexe_id";
+            + " JOIN exes e ON e.id = i.exe_id JOIN exes pe ON pe.id = i.pexe_id"
+            + " LEFT JOIN exes se ON se.id = i.script_id";
 
     private final Path file;
     private final Connection c;
@@ -96,7 +97,7 @@ public final class Reader implements AutoCloseable {
         String sql = "SELECT f.time, e.path, i.name, i.cmdline, e.sha256, f.pid, pe.path, i.pname, i.pcmdline,"
                 + " pe.sha256, f.ppid, i.uid, i.user, i.cgroup, i.container, f.proto, f.family, f.laddr, f.lport,"
                 + " f.raddr, f.rport, f.domain, f.domain_source, f.domain_confidence, f.sent, f.recv, f.conns,"
-                + " f.domain_status, f.country, f.asn, f.as_org" + FROM + where
+                + " f.domain_status, f.country, f.asn, f.as_org, se.path, se.sha256, f.flags" + FROM + where
                 + (q.limit() > 0 ? " ORDER BY f.time DESC, f.rowid DESC LIMIT " + q.limit()
                                  : " ORDER BY f.time, f.rowid");
         List<FlowRow> rows = new ArrayList<>();
@@ -104,12 +105,13 @@ public final class Reader implements AutoCloseable {
             while (rs.next()) {
                 Identity id = new Identity(rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
                         rs.getInt(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
-                        rs.getInt(11), rs.getInt(12), rs.getString(13), rs.getString(14), rs.getString(15));
+                        rs.getInt(11), rs.getInt(12), rs.getString(13), rs.getString(14), rs.getString(15),
+                        rs.getString(32), rs.getString(33));
                 rows.add(new FlowRow(Instant.ofEpochSecond(rs.getLong(1)), id, rs.getString(16), rs.getInt(17),
                         rs.getString(18), rs.getInt(19), rs.getString(20), rs.getInt(21), rs.getString(22),
                         rs.getString(23), rs.getString(24), rs.getLong(25), rs.getLong(26), rs.getLong(27),
                         rs.getString(28), rs.getString(29), rs.getObject(30) == null ? null : rs.getLong(30),
-                        rs.getString(31)));
+                        rs.getString(31), rs.getInt(34)));
             }
         } catch (SQLException e) {
             throw failure("query", e);

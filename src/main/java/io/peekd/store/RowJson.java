@@ -14,6 +14,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 
+import io.peekd.flow.Flag;
 import io.peekd.flow.FlowRow;
 import io.peekd.flow.Identity;
 
@@ -29,7 +30,7 @@ public final class RowJson {
     public static final List<String> FIELDS = List.of("time", "exe", "name", "cmdline", "sha256", "pid",
             "pexe", "pname", "pcmdline", "psha256", "uid", "user", "container", "proto", "family", "laddr",
             "lport", "raddr", "rport", "domain", "domain_source", "domain_confidence", "sent", "recv", "conns",
-            "domain_status", "country", "asn", "as_org");
+            "domain_status", "country", "asn", "as_org", "script", "script_sha256", "flags");
 
     /** Field names of {@code peekd query --sum-bytes --json}. */
     public static final List<String> TOTALS_FIELDS = List.of("exe", "name", "sent", "recv", "conns", "total");
@@ -139,6 +140,11 @@ public final class RowJson {
         if (r.asn() == null) g.writeNullField("asn");
         else g.writeNumberField("asn", r.asn());
         g.writeStringField("as_org", r.asOrg());
+        g.writeStringField("script", known ? id.script() : null);
+        g.writeStringField("script_sha256", known ? id.scriptSha256() : null);
+        g.writeArrayFieldStart("flags");
+        for (String f : Flag.names(r.flags())) g.writeString(f);
+        g.writeEndArray();
         g.writeEndObject();
     }
 

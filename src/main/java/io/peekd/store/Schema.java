@@ -37,6 +37,9 @@ final class Schema {
             + " coalesce(pname, x'00'), coalesce(pcmdline, x'00'), uid, coalesce(user, x'00'),"
             + " coalesce(container, x'00'), coalesce(cgroup, x'00')";
 
+    /** Version 2 adds the script an interpreter runs to what tells identities apart. */
+    static final String IDENT_KEY_V2 = IDENT_KEY + ", coalesce(script_id, 0)";
+
     static final List<Migration> MIGRATIONS = List.of(
             new Migration(1, "exes, idents and flows", List.of(
                     """
@@ -120,7 +123,13 @@ final class Schema {
                         finished   INTEGER
                     ) STRICT""",
                     "CREATE INDEX alerts_time ON alerts (time)",
-                    "CREATE INDEX alerts_rule_time ON alerts (rule, time)")));
+                    "CREATE INDEX alerts_rule_time ON alerts (rule, time)")),
+            new Migration(6, "row flags (NEW_EXE, NEW_HASH) and interpreter scripts", List.of(
+                    "ALTER TABLE flows ADD COLUMN flags INTEGER NOT NULL DEFAULT 0",
+                    "ALTER TABLE idents ADD COLUMN script_id INTEGER REFERENCES exes (id)",
+                    "DROP INDEX idents_key",
+                    "CREATE UNIQUE INDEX idents_key ON idents (" + IDENT_KEY_V2 + ")",
+                    "CREATE INDEX idents_script ON idents (script_id) WHERE script_id IS NOT NULL")));
 
     static final int CURRENT = MIGRATIONS.size();
 

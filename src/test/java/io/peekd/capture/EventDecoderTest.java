@@ -37,7 +37,7 @@ class EventDecoderTest {
             assertThat(e).isInstanceOf(KernelEvent.Exec.class);
             KernelEvent.Exec x = (KernelEvent.Exec) e;
             assertThat(x.exePath()).isEqualTo("/usr/bin/curl");
-            assertThat(x.args()).isEqualTo("curl -s https://example.org/a b");
+            assertThat(x.args()).isEqualTo("curl\0-s\0https://example.org/a b");
             assertThat(x.tgid()).isEqualTo(4242);
             assertThat(x.startNs()).isEqualTo(123_000_000_000L);
             assertThat(x.comm()).isEqualTo("curl");

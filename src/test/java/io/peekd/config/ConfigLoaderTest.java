@@ -34,11 +34,11 @@ class ConfigLoaderTest {
                         List.of("ab".repeat(32)), Config.Log.Level.TRACE),
                 new Config.Metrics(5, 9_100),
                 new Config.Broadcast(50_000),
-                new Config.Desktop("alice", false),
+                new Config.Desktop("alice", false, "unix:path=/run/user/1000/bus"),
                 new Config.Web(true, 8_080, InetAddress.ofLiteral("::"), 5, Duration.ofDays(7), 50,
                         List.of("monitor.example"), java.util.Optional.of(Path.of("/srv/geo/country.mmdb"))),
                 new Config.Identity(OptionalLong.of(0), 4_096, 8),
-                new Config.VirusTotal("0123abcd", true, 60),
+                new Config.VirusTotal("0123abcd", true, 60, "http://127.0.0.1:8080/vt"),
                 new Config.GeoIp(false, Path.of("/srv/geo/c.mmdb"), Path.of("/srv/geo/a.mmdb")),
                 new Config.Alerts(Path.of("/srv/peekd/alerts.toml"), 8, 50));
     }
@@ -175,6 +175,7 @@ class ConfigLoaderTest {
                 [desktop]
                 user = "alice"
                 notifications = false
+                bus_address = "unix:path=/run/user/1000/bus"
 
                 [web]
                 enabled = true
@@ -195,6 +196,7 @@ class ConfigLoaderTest {
                 api_key = "0123abcd"
                 file_upload = true
                 request_limit_seconds = 60
+                base_url = "http://127.0.0.1:8080/vt/"
 
                 [geoip]
                 enabled = false

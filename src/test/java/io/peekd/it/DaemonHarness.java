@@ -33,26 +33,36 @@ final class DaemonHarness implements AutoCloseable {
     }
 
     static DaemonHarness start() throws Exception {
-        return start(null, "");
+        return launch(null, "", java.util.Map.of());
     }
 
     /** As {@link #start()}, with more config appended (sections the default file does not have). */
     static DaemonHarness start(String extraToml) throws Exception {
-        return start(null, extraToml);
+        return launch(null, extraToml, java.util.Map.of());
     }
 
     /** A daemon whose alerts.toml (in its own dir, never /etc/peekd) holds {@code alertRules}. */
     static DaemonHarness withAlertRules(String alertRules) throws Exception {
-        return start(alertRules, "");
+        return launch(alertRules, "", java.util.Map.of());
     }
 
-    private static DaemonHarness start(String alertRules, String extraToml) throws Exception {
+    /**
+     * A daemon whose config has extra lines per section, e.g.
+     * {@code Map.of("monitoring", "every_exe = true")}; sections the base config
+     * lacks are added.
+     */
+    static DaemonHarness start(java.util.Map<String, String> extra) throws Exception {
+        return launch(null, "", extra);
+    }
+
+    private static DaemonHarness launch(String alertRules, String extraToml, java.util.Map<String, String> extra)
+            throws Exception {
         Kernel.require();
         Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
         Files.createDirectories(base);
         Path dir = Files.createTempDirectory(base, "daemon-");
         Path config = dir.resolve("config.toml");
-        Files.writeString(config, """
+        String toml = """
                 [paths]
                 data_dir = "%s/data"
                 run_dir = "%s/run"
@@ -71,7 +81,22 @@ final class DaemonHarness implements AutoCloseable {
 
                 [alerts]
                 file = "%s/alerts.toml"
-                """.formatted(dir, dir, dir, dir) + extraToml);
+                """.formatted(dir, dir, dir, dir);
+        StringBuilder added = new StringBuilder();
+        for (var e : new java.util.TreeMap<>(extra).entrySet()) {
+            String header = "[" + e.getKey() + "]\n";
+            for (String line : e.getValue().strip().split("\n")) {
+                String key = line.substring(0, line.indexOf('=')).strip();
+                // A key the base config sets (only once in it) is replaced; others are added to the section.
+                var existing = java.util.regex.Pattern.compile("(?m)^" + java.util.regex.Pattern.quote(key) + " = .*$");
+                if (toml.contains(header) && existing.matcher(toml).find())
+                    toml = existing.matcher(toml).replaceFirst(java.util.regex.Matcher.quoteReplacement(line));
+                else if (toml.contains(header)) toml = toml.replace(header, header + line + "\n");
+                else if (added.indexOf(header) >= 0) added.insert(added.indexOf(header) + header.length(), line + "\n");
+                else added.append('\n').append(header).append(line).append('\n');
+            }
+        }
+        Files.writeString(config, toml + added + extraToml);
         if (alertRules != null) Files.writeString(dir.resolve("alerts.toml"), alertRules);
         Daemon d = Daemon.start(DaemonSettings.from(ConfigLoader.load(config)));
         return new DaemonHarness(dir, config, d);

@@ -1,0 +1,104 @@
+package io.peekd.identity;
+
+import io.peekd.capture.FlowKey;
+import io.peekd.capture.KernelEvent;
+import io.peekd.flow.FlowRow;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The daemon's one handle on executable identity: exec-time opening, hashing,
+ * the hold-until-hashed gate and state.json. The daemon feeds it kernel
+ * events (ring thread) and built rows (drain thread) and stores what
+ * {@link #poll} releases.
+ */
+public final class ExeIdentity implements AutoCloseable {
+    private final ExeIdSettings settings;
+    private final ExeHashes hashes;
+    private final ExeState state;
+    private final HashGate gate;
+
+    private ExeIdentity(ExeIdSettings settings, ExeHashes hashes, ExeState state, HashGate gate) {
+        this.settings = settings;
+        this.hashes = hashes;
+        this.state = state;
+        this.gate = gate;
+    }
+
+    /** @param errors the daemon's error log (one line per problem worth an operator's attention) */
+    public static ExeIdentity start(ExeIdSettings s, ProcFs proc, Consumer<String> errors) {
+        ExeHashes hashes = new ExeHashes(s.hashing(), proc, PackageVerifier.detect(), errors);
+        ExeState state = new ExeState(s.state(), s.exeLog(), errors);
+        return new ExeIdentity(s, hashes, state, new HashGate(hashes, state, errors));
+    }
+
+    public ExeHashes hashes() {
+        return hashes;
+    }
+
+    public ExeState state() {
+        return state;
+    }
+
+    public HashGate gate() {
+        return gate;
+    }
+
+    /** Ring-buffer thread: open new programs at once, start hashing when a flow begins. */
+    public void onEvent(KernelEvent e) {
+        switch (e) {
+            case KernelEvent.Exec x -> hashes.onExec(x.tgid(), x.startNs(), x.exeDev(), x.exeIno(),
+                    ProcessTable.execPath(x), ProcessTable.argv(x.args()), settings.everyExe());
+            case KernelEvent.NewFlow f -> hashes.prefetch(f.key().tgid(), f.key().startNs(), f.key().exeIno());
+            default -> { }
+        }
+    }
+
+    /** Drain thread: a closed window's rows, built with identity but not yet hashes. */
+    public void offer(Instant window, List<HashGate.Keyed> rows) {
+        gate.offer(window, rows);
+    }
+
+    /** Drain thread: windows ready to store, in order. */
+    public List<HashGate.Batch> poll(boolean force) {
+        return gate.poll(force);
+    }
+
+    /** Rows of held windows and of the open window, with what is known now. */
+    public List<FlowRow> live(List<HashGate.Keyed> open) {
+        List<FlowRow> out = gate.peek();
+        out.addAll(gate.preview(open));
+        return out;
+    }
+
+    /** Counters for metrics.json. */
+    public Map<String, Object> stats() {
+        Map<String, Object> m = new LinkedHashMap<>(hashes.stats());
+        m.put("held_windows", gate.heldWindows());
+        m.put("held_rows", gate.heldRows());
+        return m;
+    }
+
+    /** Shutdown: waits (bounded) for hashes still being computed. */
+    public void awaitHashes(long millis) {
+        try {
+            hashes.awaitIdle(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        state.saveIfDirty();
+        hashes.close();
+    }
+
+    /** Whether a kernel flow key stands for an exec rather than traffic (every_exe rows). */
+    public static boolean isExecKey(FlowKey k) {
+        return ExecRows.isExec(k);
+    }
+}

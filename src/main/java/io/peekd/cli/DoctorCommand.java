@@ -12,8 +12,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = {"Check that this machine can run peekd, one line per check: ✔ fine, ! worth a look, ✘ broken,",
-                "each with what to do. Covers the kernel, BTF, privileges, libbpf, cgroup2, a trial load and attach of",
+        description = {"Check that this machine can run peekd, and say how to fix what is missing.",
+                "One line per check: ✔ fine, ! worth a look, ✘ broken, each with what to do. Covers the kernel, BTF, privileges, libbpf, cgroup2, a trial load and attach of",
                 "every hook, fanotify, the desktop user's D-Bus, GeoIP files, the database and free disk space.",
                 "Run it as root, as the daemon runs. Exit code 1 when any check is ✘."})
 final class DoctorCommand implements Callable<Integer> {

@@ -22,11 +22,11 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "install", mixinStandardHelpOptions = true,
-        description = {"Install this build for everyone, for users who build peekd from source:",
-                "  PREFIX/bin/peekd (the launcher), PREFIX/lib/peekd/peekd.jar, an AOT cache for fast starts,",
-                "  /etc/peekd/config.toml (only if there is none), bash completion, and the systemd unit.",
+        description = {"Install this build from source for all users (the .deb does this by itself).",
+                "It puts in place PREFIX/bin/peekd (the launcher), PREFIX/lib/peekd/peekd.jar, an AOT cache for fast starts,",
+                "/etc/peekd/config.toml (only if there is none), bash completion, and the systemd unit.",
                 "Run it from the built jar: bin/peekd install (after mvn package). Undo with peekd uninstall.",
-                "With the Debian package, use dpkg instead."})
+                "With the Debian package, use dpkg (apt) instead."})
 final class InstallCommand implements Callable<Integer> {
     /**
      * Lists what install created ("file PATH"), so that uninstall removes

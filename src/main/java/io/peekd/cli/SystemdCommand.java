@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "systemd", mixinStandardHelpOptions = true,
-        description = {"Write the systemd unit peekd.service and say what was done. The unit runs `peekd daemon`",
-                "as root with only the capabilities it needs, a read-only system except peekd's own directories,",
+        description = {"Write the hardened systemd unit peekd.service and say what was done.",
+                "The unit runs `peekd daemon` as root with only the capabilities it needs, a read-only system except peekd's own directories,",
                 "readiness and watchdog notifications, and a restart on failure. Then start it with:",
                 "  systemctl enable --now peekd"})
 final class SystemdCommand implements Callable<Integer> {

@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "uninstall", mixinStandardHelpOptions = true,
-        description = {"Remove what peekd install put in place (it keeps a list in PREFIX/lib/peekd/installed-files).",
+        description = {"Remove what peekd install put in place.",
+                "peekd install keeps the list in PREFIX/lib/peekd/installed-files.",
                 "The config and the traffic history stay unless asked: --purge also removes the config, logs and",
                 "runtime files; --purge-data also removes the database and state in the data directory."})
 final class UninstallCommand implements Callable<Integer> {

@@ -51,7 +51,7 @@ public final class Tty {
 
         /**
          * Raw input on top of these settings: no line editing, no echo, no flow control,
-         * no CR/NL translation, reads that return within a tenth of a second. Signals stay
+         * no CR/NL translation, a read returns as soon as one byte is there. Signals stay
          * on, so Ctrl-C and Ctrl-Z still reach the program; speed and output stay as they were.
          */
         public boolean enterRaw() {
@@ -61,8 +61,8 @@ public final class Tty {
             int lflag = s.get(ValueLayout.JAVA_INT_UNALIGNED, LFLAG) & ~(ICANON | ECHO | IEXTEN);
             s.set(ValueLayout.JAVA_INT_UNALIGNED, IFLAG, iflag);
             s.set(ValueLayout.JAVA_INT_UNALIGNED, LFLAG, lflag);
-            raw[(int) CC + VMIN] = 0;
-            raw[(int) CC + VTIME] = 1;
+            raw[(int) CC + VMIN] = 1;
+            raw[(int) CC + VTIME] = 0;
             return set(fd, TCSANOW, raw);
         }
     }

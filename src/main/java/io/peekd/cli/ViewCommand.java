@@ -66,7 +66,7 @@ final class ViewCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ViewApp.plainLineDrawing();
+        ViewApp.prepareJLine();
         if (refresh < 0) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--refresh: must be 0 (off) or a number of seconds, got " + refresh);

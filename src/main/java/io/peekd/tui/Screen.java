@@ -32,25 +32,27 @@ final class Screen {
     /** Lines that are not rows of the table. */
     static final int CHROME = 5;
 
-    private static final DateTimeFormatter DAY_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
+    private static final DateTimeFormatter DAY_TIME = DateTimeFormatter.ofPattern("MM-dd HH:mm");
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm");
 
     private static final String[] HELP = {
-            "peekd view: traffic history by executable, user, port, address, domain, time...",
+            "peekd view: traffic history by executable, user, port, address, domain, time",
             "",
-            "  left/right, tab      switch tab",
-            "  up/down, j/k         move          PgUp/PgDn, Home/End (g/G)  page, first, last",
-            "  space, enter, f      filter on the entry and drill down to the next tab",
-            "  e                    exclude the entry",
-            "  backspace, F, E      remove the last filter",
-            "  t / T                next / previous time range (all, 1 minute ... 1 year)",
-            "  h / H                step back / forward through history by one range",
-            "  u / U                cycle byte units",
-            "  r                    refresh now (the view also refreshes by itself)",
-            "  ctrl-l               redraw the screen",
-            "  q, ctrl-c            quit",
+            "  left/right, tab    switch tab",
+            "  up/down, j/k       move",
+            "  PgUp/PgDn          page up/down",
+            "  Home/End, g/G      first/last row",
+            "  space, enter, f    filter on the entry and drill down to the next tab",
+            "  e                  exclude the entry",
+            "  backspace, F, E    remove the last filter",
+            "  t / T              next/previous time range (all, 1 minute ... 1 year)",
+            "  h / H              step back/forward through history by one range",
+            "  u / U              cycle byte units",
+            "  r                  refresh now (the present also refreshes by itself)",
+            "  ctrl-l             redraw the screen",
+            "  q, ctrl-c          quit",
             "",
-            "Times are local. Columns: SENT and RECEIVED by the process, TOTAL both.",
+            "Times are local. SENT and RECEIVED are the process's bytes, TOTAL both.",
             "Press any key to go back."};
 
     private final Styles st;
@@ -64,7 +66,7 @@ final class Screen {
     List<AttributedString> render(ViewModel m, int rows, int cols) {
         List<AttributedString> out = new ArrayList<>(rows);
         if (rows < MIN_ROWS || cols < MIN_COLS) {
-            String msg = "terminal too small (" + cols + "x" + rows + "); need " + MIN_COLS + "x" + MIN_ROWS;
+            String msg = "too small: " + cols + "x" + rows + ", need " + MIN_COLS + "x" + MIN_ROWS;
             for (int i = 0; i < rows; i++) {
                 out.add(i == 0 ? Text.fit(msg, cols, st.plain(), false, g) : AttributedString.EMPTY);
             }
@@ -84,7 +86,9 @@ final class Screen {
         }
         out.add(detail(m, cols));
         out.add(filters(m, cols));
-        out.add(status(m, cols));
+        // Not into the very last cell: on some terminals (vt100 and kin) that scrolls the
+        // whole screen up a line.
+        out.add(status(m, cols - 1));
         return out;
     }
 
@@ -206,7 +210,7 @@ final class Screen {
         if (p == null) {
             out.add(Text.fit(m.loading() ? "  loading" + g.ellipsis() : "", cols, st.loading(), false, g));
         } else if (p.entries().isEmpty()) {
-            String why = "  no traffic in " + rangeText(m)
+            String why = "  no traffic in this time range"
                     + (m.filters().isEmpty() ? "" : " with these filters (backspace removes the last)");
             out.add(Text.fit(why, cols, st.missing(), false, g));
         } else {
@@ -270,7 +274,8 @@ final class Screen {
                 b.style(st.filter()).append(Text.sanitize(fs.get(i).describe(g.unicode())));
             }
         }
-        return keepTail(b.toAttributedString(), cols);
+        // The hint is cut at its end; a long drill-down keeps its newest filters in view.
+        return fs.isEmpty() ? clip(b.toAttributedString(), cols) : keepTail(b.toAttributedString(), cols);
     }
 
     private AttributedString status(ViewModel m, int cols) {
@@ -285,11 +290,15 @@ final class Screen {
                     .append("  recv ").append(u.format(p.recv()))
                     .append("  total ").append(u.format(p.total()));
         }
-        s.append(sep).append(u.id());
+        // The units are visible in the numbers too: the first thing to go when space is short.
+        String units = sep + u.id();
+        if (Text.width(s.toString()) + units.length() <= cols) {
+            s.append(units);
+        }
         return Text.fit(s.toString(), cols, st.status(), true, g);
     }
 
-    /** "last 1 hour", "all time", or for a step back "1 hour, 2 back: 2026-11-22 08:00 - 09:00". */
+    /** "last 1 hour", "all time", or for a step back "1 hour, 2 back: 08:00-09:00". */
     static String rangeText(ViewModel m) {
         TimeRange r = m.range();
         if (r == TimeRange.ALL) {
@@ -301,9 +310,10 @@ final class Screen {
         long len = r.length().toSeconds();
         ZonedDateTime from = Instant.ofEpochSecond(m.now() - (m.offset() + 1L) * len).atZone(m.zone());
         ZonedDateTime to = Instant.ofEpochSecond(m.now() - (long) m.offset() * len).atZone(m.zone());
-        LocalDate d1 = from.toLocalDate();
-        String end = d1.equals(to.toLocalDate()) ? TIME.format(to) : DAY_TIME.format(to);
-        return r.label() + ", " + m.offset() + " back: " + DAY_TIME.format(from) + " - " + end;
+        LocalDate today = Instant.ofEpochSecond(m.now()).atZone(m.zone()).toLocalDate();
+        String a = from.toLocalDate().equals(today) ? TIME.format(from) : DAY_TIME.format(from);
+        String b = to.toLocalDate().equals(from.toLocalDate()) ? TIME.format(to) : DAY_TIME.format(to);
+        return r.label() + ", " + m.offset() + " back: " + a + "-" + b;
     }
 
     private static AttributedString clip(AttributedString a, int cols) {

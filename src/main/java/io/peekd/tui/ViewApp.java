@@ -21,7 +21,6 @@ import org.jline.terminal.Size;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 import org.jline.utils.AttributedString;
-import org.jline.utils.Display;
 import org.jline.utils.InfoCmp.Capability;
 
 import io.peekd.bpf.Tty;
@@ -81,7 +80,7 @@ public final class ViewApp {
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final AtomicBoolean restored = new AtomicBoolean(true);
     private Attributes saved;
-    private Display display;
+    private Painter painter;
     private Screen screen;
 
     private ViewApp(Terminal terminal, Tty.State tty, Reader reader, Annotator annotator, Options options) {
@@ -101,20 +100,26 @@ public final class ViewApp {
      * @return the exit code: 0 after q, Ctrl-C or the end of input
      */
     public static int run(Terminal terminal, Tty.State tty, Reader reader, Annotator annotator, Options options) {
-        plainLineDrawing();
+        prepareJLine();
         return new ViewApp(terminal, tty, reader, annotator, options).loop();
     }
 
     /**
-     * JLine swaps box-drawing characters for the terminal's alternate character set. The
-     * view draws them only on a UTF-8 terminal, which shows them as they are, and screen
-     * captures (tmux capture-pane, script logs) would otherwise read "x" for a bar. The
-     * setting is read once, so call this before JLine draws anything.
+     * Settings JLine reads once, so call this before it draws or opens anything.
+     * <ul>
+     * <li>JLine swaps box-drawing characters for the terminal's alternate character set.
+     * The view draws them only on a UTF-8 terminal, which shows them as they are, and
+     * screen captures (tmux capture-pane, script logs) would otherwise read "x" for a bar.
+     * <li>Its "non-blocking" pty reads rewrite the terminal settings from its own model
+     * before reads (VMIN/VTIME), losing the line speed, and may do so after the view has
+     * put the settings back. Plain blocking reads on a thread of JLine's leave them alone.
+     * </ul>
      */
-    public static void plainLineDrawing() {
+    public static void prepareJLine() {
         if (System.getProperty(TerminalBuilder.PROP_DISABLE_ALTERNATE_CHARSET) == null) {
             System.setProperty(TerminalBuilder.PROP_DISABLE_ALTERNATE_CHARSET, "true");
         }
+        System.setProperty(TerminalBuilder.PROP_NON_BLOCKING_READS, "false");
     }
 
     /** True when the terminal can address the cursor; a dumb one gets the printed table instead. */
@@ -161,7 +166,7 @@ public final class ViewApp {
                             return 0;
                         }
                         if (k.op() == Keys.Op.REDRAW) {
-                            display.clear();
+                            painter.invalidate();
                         }
                     }
                     case Interrupted i -> {
@@ -176,7 +181,7 @@ public final class ViewApp {
                             case Loader.Failed f -> model.failed(f.query(), f.message());
                         }
                     }
-                    case Resized r -> display.clear();
+                    case Resized r -> painter.invalidate();
                     case Tick t -> {
                         // History (h) does not change; "now" does, as the daemon writes.
                         if (model.offset() == 0 && !model.loading()) {
@@ -186,7 +191,7 @@ public final class ViewApp {
                     case Suspend s -> suspend();
                     case Resume r -> {
                         setUp();
-                        display.clear();
+                        painter.invalidate();
                     }
                 }
                 request(model, loader, ++seq);
@@ -221,16 +226,26 @@ public final class ViewApp {
 
     private void setUp() {
         synchronized (restored) {
+            if (tty != null) {
+                // JLine's reader needs one setAttributes of its own before the first read (it
+                // keeps the last settings it wrote); the exact settings go on right after.
+                terminal.setAttributes(terminal.getAttributes());
+            }
             if (tty == null || !tty.enterRaw()) {
                 saved = terminal.enterRawMode();
+                // Reads block (see prepareJLine): a read must wait for a byte, not time out as "end of input".
+                Attributes raw = terminal.getAttributes();
+                raw.setControlChar(Attributes.ControlChar.VMIN, 1);
+                raw.setControlChar(Attributes.ControlChar.VTIME, 0);
+                terminal.setAttributes(raw);
             }
             restored.set(false);
             terminal.puts(Capability.enter_ca_mode);
             terminal.puts(Capability.keypad_xmit);
             terminal.puts(Capability.cursor_invisible);
             terminal.flush();
-            display = new Display(terminal, true);
-            display.clear();
+            painter = new Painter(terminal);
+            painter.invalidate();
         }
     }
 
@@ -246,7 +261,12 @@ public final class ViewApp {
             try {
                 terminal.puts(Capability.cursor_visible);
                 terminal.puts(Capability.keypad_local);
-                terminal.puts(Capability.exit_ca_mode);
+                if (terminal.getStringCapability(Capability.exit_ca_mode) != null) {
+                    terminal.puts(Capability.exit_ca_mode);
+                } else {
+                    // No second screen to leave (vt100): leave a clean one for the shell instead.
+                    terminal.puts(Capability.clear_screen);
+                }
                 terminal.flush();
                 if (tty != null) {
                     tty.restore();
@@ -297,8 +317,7 @@ public final class ViewApp {
         int rows = Math.max(1, size.getRows());
         int cols = Math.max(1, size.getColumns());
         List<AttributedString> lines = screen.render(model, rows, cols);
-        display.resize(rows, cols);
-        display.update(lines, size.cursorPos(rows - 1, 0));
+        painter.paint(lines, rows, cols);
     }
 
     private void startInput() {

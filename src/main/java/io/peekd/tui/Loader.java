@@ -115,7 +115,8 @@ final class Loader implements AutoCloseable {
             return new Failed(r.seq(), r.query(), e.getMessage());
         } catch (CancellationException e) {
             return new Failed(r.seq(), r.query(), "cancelled");
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError | OutOfMemoryError | StackOverflowError e) {
+            // Said on screen instead of silently killing this thread and leaving "loading" forever.
             return new Failed(r.seq(), r.query(), "query failed: " + e);
         }
     }

@@ -54,6 +54,24 @@ final class ViewSession implements AutoCloseable {
      * (TERM, NO_COLOR...), LANG=C.UTF-8 unless given.
      */
     void start(Map<String, String> env, String... args) throws Exception {
+        start(false, env, args);
+    }
+
+    /**
+     * Like {@link #start(Map, String...)}, but the script execs the view, as a launcher
+     * script would: the shell's job is the view itself, which is what job control (Ctrl-Z,
+     * fg) sees. The test then types {@link #afterExec()} once the view has quit.
+     */
+    void startExec(Map<String, String> env, String... args) throws Exception {
+        start(true, env, args);
+    }
+
+    /** Records the exit code and the settings from the shell, after an exec'd view ended. */
+    void afterExec() {
+        tmux.type("echo EXIT=$?; stty -a > " + quote(dir.resolve("stty-after").toString()));
+    }
+
+    private void start(boolean exec, Map<String, String> env, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                 "io.peekd.cli.Main", "view", "--config", dir.resolve("config.toml").toString()));
@@ -62,6 +80,9 @@ final class ViewSession implements AutoCloseable {
         script.append("export LANG=C.UTF-8\n");
         env.forEach((k, v) -> script.append("export ").append(k).append('=').append(quote(v)).append('\n'));
         script.append("stty -a > ").append(quote(dir.resolve("stty-before").toString())).append('\n');
+        if (exec) {
+            script.append("exec ");
+        }
         for (String c : cmd) {
             script.append(quote(c)).append(' ');
         }

@@ -508,6 +508,32 @@ class ViewTmuxTest {
     }
 
     @Test
+    void ctrlZSuspendsWithTheTerminalRestoredAndFgRedraws() throws Exception {
+        try (ViewSession v = ViewSession.create("suspend", 80, 24)) {
+            v.startExec(Map.of("TERM", "xterm-256color"), "--units", "B", "--refresh", "0");
+            Tmux t = v.tmux;
+            v.awaitLoaded();
+            t.keys("C-z");
+            t.await("Stopped");
+            // While stopped the shell has the main screen and its own settings back.
+            assertThat(t.format("#{alternate_on}")).isEqualTo("0");
+            t.type("stty -a > " + v.dir.resolve("stty-stopped") + "; fg");
+            v.awaitLoaded();
+            assertThat(java.nio.file.Files.readString(v.dir.resolve("stty-stopped")))
+                    .isEqualTo(java.nio.file.Files.readString(v.dir.resolve("stty-before")));
+            assertThat(t.format("#{alternate_on}")).isEqualTo("1");
+            // Keys work again after the resume.
+            t.keys("Down");
+            t.await("2/4");
+            t.keys("q");
+            t.await("the shell back", s -> !s.contains("2/4"), WAIT);
+            v.afterExec();
+            assertThat(v.awaitExit()).isZero();
+            v.assertTerminalRestored();
+        }
+    }
+
+    @Test
     void followsWhatTheDaemonWritesWithoutAKey() throws Exception {
         try (ViewSession v = ViewSession.create("live", 80, 24)) {
             v.startDefault("--units", "B", "--refresh", "1");

@@ -335,6 +335,22 @@ public final class Reader implements AutoCloseable {
         }
     }
 
+    /** Read-only work on the reader's connection; see {@link #readChecked(Work)}. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection readOnly) throws SQLException;
+    }
+
+    /**
+     * Runs a caller's own read-only SQL (aggregates for {@code peekd view}) on this reader's
+     * connection, which is opened read-only and {@code query_only}, so the work cannot write.
+     * The work may hand a statement to another thread to {@link java.sql.Statement#cancel()}
+     * it; a cancelled query fails with an SQLException, which is rethrown as is.
+     */
+    public synchronized <T> T readChecked(Work<T> work) throws SQLException {
+        return work.run(c);
+    }
+
     @Override
     public synchronized void close() {
         try {

@@ -32,14 +32,14 @@ class MetricsReporterTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private static DaemonStats stats(long mapFull) {
-        CaptureStats c = new CaptureStats(1, 2, 3, mapFull, 1000, 2000, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+        CaptureStats c = new CaptureStats(1, 2, 3, 0, mapFull, 1000, 2000, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
         Map<String, Long> events = new LinkedHashMap<>();
         events.put("exec", 6L);
         events.put("new_flow", 3L);
         events.put("exit", 2L);
         events.put("close", 1L);
         return new DaemonStats(42, Instant.now().minusSeconds(90), "tracepoints", c, events, 17, Instant.now(), 5, 1, 0,
-                null, null, Map.of("alerts", new long[] {4, 0, 2}), 33);
+                null, null, Map.of("alerts", new long[] {4, 0, 2}), 33, Map.of("dns", 0L), "attached");
     }
 
     private static FlowRow row(String exe, long sent, long recv) {

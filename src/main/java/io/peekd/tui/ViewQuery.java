@@ -1,0 +1,240 @@
+package io.peekd.tui;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * What one screen of {@code peekd view} asks the database: the rows of one tab under the
+ * drill-down filters, within the time range stepped back {@code offset} times from
+ * {@code now}. Immutable, so the query thread can run it while the screen moves on.
+ */
+record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offset, long now, ZoneId zone) {
+
+    /** More keys than this are cut off (the totals still count them), to bound memory and drawing. */
+    static final int MAX_ENTRIES = 50_000;
+
+    static final String FROM = " FROM flows f JOIN idents i ON i.id = f.ident_id"
+            + " JOIN exes e ON e.id = i.exe_id JOIN exes pe ON pe.id = i.pexe_id";
+
+    ViewQuery {
+        filters = List.copyOf(filters);
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must not be negative: " + offset);
+        }
+    }
+
+    /** First second of the range, or null for all time. */
+    Long since() {
+        return range.length() == null ? null : now - (offset + 1L) * range.length().toSeconds();
+    }
+
+    /** End (exclusive) of the range, or null when it reaches the present. */
+    Long until() {
+        return range.length() == null || offset == 0 ? null : now - offset * range.length().toSeconds();
+    }
+
+    Page run(Connection c, Consumer<PreparedStatement> running, Annotator annotator) throws SQLException {
+        long bucket = dim == Dimension.TIME ? bucketWidth(c, running) : 0;
+        List<Object> args = new ArrayList<>();
+        String key = keyExpr(bucket, args);
+        String where = where(args);
+        String label = dim == Dimension.USER ? ", max(i.user)" : ", NULL";
+        String order = dim == Dimension.TIME ? "k DESC" : "s + r DESC, k";
+        String sql = "SELECT " + key + " AS k" + label + ", sum(f.sent) AS s, sum(f.recv) AS r" + FROM + where
+                + " GROUP BY k ORDER BY " + order + " LIMIT " + (MAX_ENTRIES + 1);
+        List<Entry> entries = new ArrayList<>();
+        long sent = 0, recv = 0;
+        boolean truncated = false;
+        try (PreparedStatement ps = prepare(c, sql, args)) {
+            running.accept(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (entries.size() == MAX_ENTRIES) {
+                        truncated = true;
+                        break;
+                    }
+                    Object k = rs.getObject(1);
+                    if (k instanceof Integer n) {
+                        k = n.longValue();
+                    }
+                    long s = rs.getLong(3), r = rs.getLong(4);
+                    sent += s;
+                    recv += r;
+                    entries.add(new Entry(k, label(k, rs.getString(2), bucket), k == null, s, r, null));
+                }
+            }
+        }
+        if (truncated) {
+            long[] sums = totals(c, running);
+            sent = sums[0];
+            recv = sums[1];
+        }
+        return new Page(this, annotate(entries, annotator), sent, recv, truncated, bucket);
+    }
+
+    private String where(List<Object> args) {
+        List<String> terms = new ArrayList<>();
+        Long since = since(), until = until();
+        if (since != null) {
+            terms.add("f.time >= ?");
+            args.add(since);
+        }
+        if (until != null) {
+            terms.add("f.time < ?");
+            args.add(until);
+        }
+        for (Filter f : filters) {
+            terms.add(f.sql(args));
+        }
+        return terms.isEmpty() ? "" : " WHERE " + String.join(" AND ", terms);
+    }
+
+    private String keyExpr(long bucket, List<Object> args) {
+        if (dim != Dimension.TIME) {
+            return dim.column();
+        }
+        if (bucket == 1) {
+            return "f.time";
+        }
+        // Buckets start on local boundaries (whole local hours and days): shift by the zone's
+        // offset now. Across a daylight-saving change a day bucket is off by that hour.
+        long off = zone.getRules().getOffset(Instant.ofEpochSecond(now)).getTotalSeconds();
+        args.add(off);
+        args.add(bucket);
+        args.add(bucket);
+        args.add(off);
+        return "((f.time + ?) / ?) * ? - ?";
+    }
+
+    /**
+     * Picks the time tab's row width so that the span shown has at most about 60 rows:
+     * the range (narrowed by any time filter), or for all time the span of the data.
+     */
+    private long bucketWidth(Connection c, Consumer<PreparedStatement> running) throws SQLException {
+        Long since = since(), until = until();
+        long lo = since == null ? Long.MIN_VALUE : since;
+        long hi = until == null ? (since == null ? Long.MAX_VALUE : now) : until;
+        for (Filter f : filters) {
+            if (f.dim() == Dimension.TIME && !f.exclude()) {
+                long start = (Long) f.key();
+                lo = Math.max(lo, start);
+                hi = Math.min(hi, start + f.width());
+            }
+        }
+        if (lo == Long.MIN_VALUE || hi == Long.MAX_VALUE) {
+            List<Object> args = new ArrayList<>();
+            String sql = "SELECT min(f.time), max(f.time)" + FROM + where(args);
+            try (PreparedStatement ps = prepare(c, sql, args)) {
+                running.accept(ps);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getObject(1) != null) {
+                        lo = lo == Long.MIN_VALUE ? rs.getLong(1) : lo;
+                        hi = hi == Long.MAX_VALUE ? rs.getLong(2) + 1 : hi;
+                    } else {
+                        return 86_400;
+                    }
+                }
+            }
+        }
+        return Buckets.width(Math.max(1, hi - lo));
+    }
+
+    private long[] totals(Connection c, Consumer<PreparedStatement> running) throws SQLException {
+        List<Object> args = new ArrayList<>();
+        String sql = "SELECT coalesce(sum(f.sent), 0), coalesce(sum(f.recv), 0)" + FROM + where(args);
+        try (PreparedStatement ps = prepare(c, sql, args)) {
+            running.accept(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new long[] {rs.getLong(1), rs.getLong(2)};
+            }
+        }
+    }
+
+    private String label(Object k, String user, long bucket) {
+        if (k == null) {
+            return dim.nullLabel();
+        }
+        return switch (dim) {
+            case USER -> user == null ? "uid " + k : user + " (" + k + ")";
+            case TIME -> Buckets.format(bucket).format(Instant.ofEpochSecond((Long) k).atZone(zone));
+            default -> k.toString();
+        };
+    }
+
+    private List<Entry> annotate(List<Entry> entries, Annotator annotator) {
+        Dimension.Annotation a = dim.annotation();
+        if (a == Dimension.Annotation.NONE || entries.isEmpty()) {
+            return entries;
+        }
+        Collection<String> keys = new LinkedHashSet<>();
+        for (Entry e : entries) {
+            if (e.key() instanceof String s) {
+                keys.add(s);
+            }
+        }
+        Map<String, String> notes;
+        try {
+            notes = a == Dimension.Annotation.VERDICT ? annotator.verdicts(keys) : annotator.countries(keys);
+        } catch (RuntimeException e) {
+            // A broken lookup must not hide the traffic; the column just stays empty.
+            return entries;
+        }
+        if (notes.isEmpty()) {
+            return entries;
+        }
+        List<Entry> out = new ArrayList<>(entries.size());
+        for (Entry e : entries) {
+            out.add(e.key() instanceof String s && notes.get(s) != null ? e.withNote(notes.get(s)) : e);
+        }
+        return out;
+    }
+
+    private static PreparedStatement prepare(Connection c, String sql, List<Object> args) throws SQLException {
+        PreparedStatement ps = c.prepareStatement(sql);
+        try {
+            for (int i = 0; i < args.size(); i++) {
+                ps.setObject(i + 1, args.get(i));
+            }
+        } catch (SQLException e) {
+            ps.close();
+            throw e;
+        }
+        return ps;
+    }
+
+    /** Time-tab row widths and how to print them. */
+    static final class Buckets {
+        private static final long[] WIDTHS = {1, 10, 60, 600, 3_600, 86_400};
+        private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+        private static final DateTimeFormatter MINUTES = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
+        private static final DateTimeFormatter DAYS = DateTimeFormatter.ofPattern("yyyy-MM-dd");
+
+        private Buckets() {
+        }
+
+        static long width(long span) {
+            for (long w : WIDTHS) {
+                if (span / w <= 60) {
+                    return w;
+                }
+            }
+            return WIDTHS[WIDTHS.length - 1];
+        }
+
+        static DateTimeFormatter format(long width) {
+            return width < 60 ? SECONDS : width < 86_400 ? MINUTES : DAYS;
+        }
+    }
+}

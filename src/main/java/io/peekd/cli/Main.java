@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
         description = {
                 "peekd shows which executable talked to which domain or IP, how much traffic moved,",
                 "and whether the binary changed. Run the daemon as root; the other commands read its data."},
-        subcommands = {DaemonCommand.class, QueryCommand.class, StatusCommand.class, BenchFloorCommand.class,
+        subcommands = {DaemonCommand.class, QueryCommand.class, ReportCommand.class, DbCommand.class, StatusCommand.class,
+                BenchFloorCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {

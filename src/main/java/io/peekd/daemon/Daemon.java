@@ -15,6 +15,7 @@ import io.peekd.flow.Identity;
 import io.peekd.flow.WindowAggregator;
 import io.peekd.identity.ProcessTable;
 import io.peekd.store.Store;
+import io.peekd.storeops.StoreOps;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +43,7 @@ public final class Daemon implements AutoCloseable {
     private final WindowAggregator windows;
     private final LossMonitor losses = new LossMonitor();
     private final Broadcast broadcast;
+    private final StoreOps ops;
     private final Thread drainThread;
     private volatile boolean running = true;
     private boolean closed;
@@ -65,6 +67,8 @@ public final class Daemon implements AutoCloseable {
             if (store != null) store.close();
             throw e;
         }
+        // Retention, RPC socket, text log, mirror; before the first window is stored.
+        this.ops = StoreOps.start(s.storeOps(), store, broadcast, this::liveRowsPinned, errors::error);
         this.drainThread = Thread.ofPlatform().name("peekd-drain").unstarted(this::drainLoop);
     }
 
@@ -168,6 +172,15 @@ public final class Daemon implements AutoCloseable {
         return w.start() == null ? List.of() : rows(w);
     }
 
+    /**
+     * Runs {@code atPin} while no window can close, then returns the open window's rows:
+     * what was stored before plus these is everything, each window once (RPC live queries).
+     */
+    public synchronized List<FlowRow> liveRowsPinned(Runnable atPin) {
+        atPin.run();
+        return liveRows();
+    }
+
     private void writeMetrics(CaptureStats st) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pid", ProcessHandle.current().pid());
@@ -182,6 +195,7 @@ public final class Daemon implements AutoCloseable {
         Map<String, Object> subs = new LinkedHashMap<>();
         broadcast.counters().forEach((name, c) -> subs.put(name, Map.of("dropped", c[0], "failed", c[1], "queued", c[2])));
         m.put("subscribers", subs);
+        m.put("storeops", ops.metrics());
         m.put("db", settings.dbEnabled() ? settings.db().toString() : null);
         if (store != null) {
             var ws = store.writer().stats();
@@ -235,6 +249,7 @@ public final class Daemon implements AutoCloseable {
         }
         capture.close();
         broadcast.close();
+        ops.close();
         if (store != null) {
             try {
                 store.writer().flush(java.time.Duration.ofSeconds(3));

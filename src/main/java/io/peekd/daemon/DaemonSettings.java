@@ -2,6 +2,7 @@ package io.peekd.daemon;
 
 import io.peekd.config.Config;
 import io.peekd.flow.IgnoreRules;
+import io.peekd.storeops.StoreOpsSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -11,7 +12,8 @@ public record DaemonSettings(
         Duration window, Duration drainInterval,
         int flowMapEntries, int ringBufferKib,
         boolean dbEnabled, IgnoreRules ignore,
-        boolean logAddresses, boolean logPorts, boolean logCommands, int channelCapacity) {
+        boolean logAddresses, boolean logPorts, boolean logCommands, int channelCapacity,
+        StoreOpsSettings storeOps) {
 
     public static DaemonSettings from(Config c) {
         var log = c.log();
@@ -21,7 +23,7 @@ public record DaemonSettings(
                 c.database().writeLimit(), c.capture().drainInterval(), c.capture().flowMapEntries(),
                 c.capture().ringBufferKib(), c.database().enabled(), ignore,
                 c.database().logAddresses(), c.database().logPorts(), c.database().logCommands(),
-                c.broadcast().channelCapacity());
+                c.broadcast().channelCapacity(), StoreOpsSettings.from(c));
     }
 
     public Path db() {

@@ -147,7 +147,9 @@ public final class ConnLog implements Subscriber {
         Path current = dir.resolve(FILE);
         if (Files.exists(current)) {
             // A file from an earlier day (this run's, or one before a restart) moves aside first.
-            LocalDate written = LocalDate.ofInstant(Files.getLastModifiedTime(current).toInstant(), ZoneOffset.UTC);
+            // The day this run opened it, or for a file from before a restart, the day it was last written.
+            LocalDate written = day != null ? day
+                    : LocalDate.ofInstant(Files.getLastModifiedTime(current).toInstant(), ZoneOffset.UTC);
             if (written.isBefore(today)) {
                 Files.move(current, free(dir.resolve(FILE + "." + DAY.format(written))));
             }

@@ -206,6 +206,7 @@ public final class Mirror implements AutoCloseable {
                 }
             }
             if (pool != null) {
+                Thread.interrupted(); // the interrupt that ended the loop would cut the pool's own shutdown short
                 pool.close();
             }
         }

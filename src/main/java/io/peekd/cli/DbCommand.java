@@ -23,6 +23,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -41,7 +42,14 @@ final class DbCommand {
 
     private static final DateTimeFormatter LOCAL = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
 
-    private DbCommand() {
+    /** Also accepted before the subcommand: {@code peekd db --config X stats}. */
+    @Mixin
+    ConfigOption config;
+
+    /** The subcommand's --config if given, else the one given to {@code db}. */
+    static Config load(ConfigOption own, DbCommand parent) {
+        boolean ownSet = !own.file.equals(io.peekd.config.ConfigLoader.DEFAULT_PATH);
+        return ownSet || parent == null ? own.load() : parent.config.load();
     }
 
     /** Runs a write operation through the daemon when it runs, else on a store of our own. */
@@ -79,12 +87,15 @@ final class DbCommand {
         @Mixin
         ConfigOption config;
 
+        @ParentCommand
+        DbCommand parent;
+
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
-            Config c = config.load();
+            Config c = load(config, parent);
             DbOps.Checkpoint cp = write(c, "checkpoint",
                     n -> new DbOps.Checkpoint(n.path("busy").asBoolean(), n.path("log_pages").asLong(),
                             n.path("copied_pages").asLong()),
@@ -109,12 +120,15 @@ final class DbCommand {
         @Mixin
         ConfigOption config;
 
+        @ParentCommand
+        DbCommand parent;
+
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            Config c = config.load();
+            Config c = load(config, parent);
             requireDb(c.paths().db());
             PrintWriter out = spec.commandLine().getOut();
             List<String> problems;
@@ -145,12 +159,15 @@ final class DbCommand {
         @Mixin
         ConfigOption config;
 
+        @ParentCommand
+        DbCommand parent;
+
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
-            Config c = config.load();
+            Config c = load(config, parent);
             DbOps.Vacuum v = write(c, "vacuum",
                     n -> new DbOps.Vacuum(n.path("full").asBoolean(), n.path("freed_pages").asLong(),
                             n.path("bytes_before").asLong(), n.path("bytes_after").asLong()),
@@ -170,12 +187,15 @@ final class DbCommand {
         @Mixin
         ConfigOption config;
 
+        @ParentCommand
+        DbCommand parent;
+
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            Config c = config.load();
+            Config c = load(config, parent);
             Path db = c.paths().db();
             PrintWriter out = spec.commandLine().getOut();
             int target = DbOps.currentSchemaVersion();
@@ -208,6 +228,9 @@ final class DbCommand {
         @Mixin
         ConfigOption config;
 
+        @ParentCommand
+        DbCommand parent;
+
         @Option(names = "--json", description = "Print the statistics as a JSON object.")
         boolean json;
 
@@ -216,7 +239,7 @@ final class DbCommand {
 
         @Override
         public Integer call() throws Exception {
-            Config c = config.load();
+            Config c = load(config, parent);
             PrintWriter out = spec.commandLine().getOut();
             JsonNode s;
             Path db = c.paths().db();

@@ -33,6 +33,11 @@ final class DaemonHarness implements AutoCloseable {
     }
 
     static DaemonHarness start() throws Exception {
+        return start(1, "");
+    }
+
+    /** With windows of {@code writeLimitSeconds} and more {@code [database]} keys (TOML lines). */
+    static DaemonHarness start(int writeLimitSeconds, String databaseKeys) throws Exception {
         Kernel.require();
         Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
         Files.createDirectories(base);
@@ -45,7 +50,8 @@ final class DaemonHarness implements AutoCloseable {
                 log_dir = "%s/log"
 
                 [database]
-                write_limit_seconds = 1
+                write_limit_seconds = %d
+                %s
 
                 [capture]
                 drain_interval_ms = 200
@@ -54,7 +60,7 @@ final class DaemonHarness implements AutoCloseable {
                 ignore_ports = []
                 ignore_domains = []
                 ignore_ips = []
-                """.formatted(dir, dir, dir));
+                """.formatted(dir, dir, dir, writeLimitSeconds, databaseKeys));
         Daemon d = Daemon.start(DaemonSettings.from(ConfigLoader.load(config)));
         return new DaemonHarness(dir, config, d);
     }

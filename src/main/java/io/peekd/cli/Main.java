@@ -10,9 +10,9 @@ import picocli.CommandLine.Command;
         description = {
                 "peekd shows which executable talked to which domain or IP, how much traffic moved,",
                 "and whether the binary changed. Run the daemon as root; the other commands read its data."},
-        subcommands = {DaemonCommand.class, QueryCommand.class, StatusCommand.class, ViewCommand.class, ExesCommand.class,
-                WebCommand.class, AlertsCommand.class, BenchFloorCommand.class, DoctorCommand.class, SystemdCommand.class,
-                InstallCommand.class, UninstallCommand.class, AotTrainCommand.class,
+        subcommands = {DaemonCommand.class, QueryCommand.class, ReportCommand.class, DbCommand.class, StatusCommand.class,
+                ViewCommand.class, ExesCommand.class, WebCommand.class, AlertsCommand.class, BenchFloorCommand.class,
+                DoctorCommand.class, SystemdCommand.class, InstallCommand.class, UninstallCommand.class, AotTrainCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {

@@ -13,6 +13,8 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Optional;
+import io.peekd.rpc.RpcClient;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,6 +24,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "query", mixinStandardHelpOptions = true,
         description = {"List recorded traffic, one row per process, flow and time window.",
+                "When the daemon runs, the answer comes through its socket (run_dir/peekd.sock) and includes",
+                "the window it has not written yet; users who are not root and not in the reader group",
+                "(database.reader_group) see only their own processes. Otherwise the database is read directly.",
                 "Example: peekd query --since 1h --name curl --json"})
 final class QueryCommand implements Callable<Integer> {
     private static final DateTimeFormatter LOCAL = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
@@ -61,12 +66,37 @@ final class QueryCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--since: " + e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
+        Query q = new Query(from, null, name, exe, limit);
+        Optional<RpcClient> rpc = RpcClient.connect(c.paths().socket());
+        if (rpc.isPresent()) {
+            RpcClient.Rows got;
+            try {
+                got = rpc.get().query(q, sumBytes);
+            } catch (RpcClient.Failed e) {
+                throw new IllegalStateException(e.getMessage());
+            }
+            if (got.incomplete() != null) {
+                spec.commandLine().getErr().println("peekd: " + got.incomplete());
+            }
+            if (!got.seesAll() && !json) {
+                spec.commandLine().getErr().println("peekd: showing only your own processes; root and members of"
+                        + " the reader group see everyone's");
+            }
+            if (sumBytes) {
+                if (json) out.println(RowJson.totalsToJson(got.totals()));
+                else printTotals(out, got.totals());
+            } else {
+                if (json) out.println(RowJson.toJson(got.rows()));
+                else printRows(out, got.rows());
+            }
+            out.flush();
+            return 0;
+        }
         if (!Files.exists(c.paths().db())) {
             if (json) out.println("[]");
             else out.println("no data yet: " + c.paths().db() + " does not exist (is the daemon running?)");
             return 0;
         }
-        Query q = new Query(from, null, name, exe, limit);
         try (Reader r = Reader.open(c.paths().db())) {
             if (sumBytes) {
                 List<Totals> totals = r.sumBytes(q);

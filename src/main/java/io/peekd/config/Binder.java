@@ -58,14 +58,54 @@ final class Binder {
                 s.get("log_dir", d.paths().logDir(), Conv.absolutePath())));
 
         var db = d.database();
-        var database = section("database", s -> new Config.Database(
-                s.get("enabled", db.enabled(), Conv.bool()),
-                s.get("retention_days", db.retentionDays(), Conv.intIn(1, 36_500)),
-                s.get("write_limit_seconds", db.writeLimitSeconds(), Conv.intIn(1, 3_600)),
-                s.get("text_log", db.textLog(), Conv.bool()),
-                s.get("log_addresses", db.logAddresses(), Conv.bool()),
-                s.get("log_ports", db.logPorts(), Conv.bool()),
-                s.get("log_commands", db.logCommands(), Conv.bool())));
+        var database = section("database", s -> {
+            boolean enabled = s.get("enabled", db.enabled(), Conv.bool());
+            int retention = s.get("retention_days", db.retentionDays(), Conv.intIn(1, 36_500));
+            int writeLimit = s.get("write_limit_seconds", db.writeLimitSeconds(), Conv.intIn(1, 3_600));
+            boolean textLog = s.get("text_log", db.textLog(), Conv.bool());
+            boolean addresses = s.get("log_addresses", db.logAddresses(), Conv.bool());
+            boolean ports = s.get("log_ports", db.logPorts(), Conv.bool());
+            boolean commands = s.get("log_commands", db.logCommands(), Conv.bool());
+            int minute = s.get("rollup_minute_days", db.rollupMinuteDays(), Conv.intIn(1, 36_500));
+            int hour = s.get("rollup_hour_days", db.rollupHourDays(), Conv.intIn(1, 36_500));
+            int day = s.get("rollup_day_days", db.rollupDayDays(), Conv.intIn(1, 36_500));
+            var interval = s.get("maintenance_interval", db.maintenanceInterval(), Conv.duration());
+            String group = s.get("reader_group", db.readerGroup(), Conv.groupName());
+            var sv = db.server();
+            var server = subsection("database", "server", t -> new Config.Database.Server(
+                    t.get("type", sv.type(), Conv.choice("", "postgresql", "mariadb", "mysql")),
+                    t.get("host", sv.host(), Conv.token()),
+                    t.get("port", sv.port(), Conv.intIn(0, 65_535)),
+                    t.get("database", sv.database(), Conv.sqlName()),
+                    t.get("user", sv.user(), Conv.token()),
+                    t.get("password", sv.password(), Conv.string()),
+                    t.optional("credentials_file", Conv.absolutePath()).orElse(sv.credentialsFile()),
+                    t.get("table", sv.table(), Conv.sqlName()),
+                    t.get("host_label", sv.hostLabel(), Conv.string()),
+                    t.get("batch_rows", sv.batchRows(), Conv.intIn(1, 100_000))));
+            // A coarser table must keep at least as long as the finer one, or a range it no longer
+            // has could not be answered by anything.
+            if (minute < retention) {
+                report(Kind.BAD_VALUE, written("rollup_minute_days", "retention_days"), -1, "rollup_minute_days = "
+                        + minute + " keeps minute rollups shorter than the raw windows (retention_days = " + retention + ")");
+            } else if (hour < minute) {
+                report(Kind.BAD_VALUE, written("rollup_hour_days", "rollup_minute_days"), -1, "rollup_hour_days = "
+                        + hour + " keeps hour rollups shorter than minute rollups (rollup_minute_days = " + minute + ")");
+            } else if (day < hour) {
+                report(Kind.BAD_VALUE, written("rollup_day_days", "rollup_hour_days"), -1, "rollup_day_days = "
+                        + day + " keeps day rollups shorter than hour rollups (rollup_hour_days = " + hour + ")");
+            }
+            if (interval.compareTo(java.time.Duration.ofMinutes(1)) < 0 || interval.compareTo(java.time.Duration.ofDays(1)) > 0) {
+                report(Kind.OUT_OF_RANGE, List.of("database", "maintenance_interval"), -1,
+                        "expected a duration from 1m to 1d, got " + Durations.format(interval));
+            }
+            if (server.enabled() && !enabled) {
+                report(Kind.BAD_VALUE, List.of("database", "server", "type"), -1, "the mirror sends what the local"
+                        + " database stores, through a queue kept in it; it needs database.enabled = true");
+            }
+            return new Config.Database(enabled, retention, writeLimit, textLog, addresses, ports, commands, minute, hour,
+                    day, interval, group, server);
+        });
 
         var monitoring = section("monitoring", s -> new Config.Monitoring(
                 s.get("every_exe", d.monitoring().everyExe(), Conv.bool())));
@@ -169,6 +209,28 @@ final class Binder {
         return read.apply(s);
     }
 
+    /** The first of two [database] keys that the file really has, so that a problem between them gets a line. */
+    private List<String> written(String key, String other) {
+        List<String> k = List.of("database", key);
+        return index.line(k) > 0 || index.line(List.of("database", other)) == 0 ? k : List.of("database", other);
+    }
+
+    /** A table inside a section's table, such as {@code [database.server]}. */
+    private <T> T subsection(String parent, String name, Function<Section, T> read) {
+        JsonNode p = root.get(parent);
+        JsonNode n = p instanceof ObjectNode o ? o.get(name) : null;
+        ObjectNode table = null;
+        if (n instanceof ObjectNode o) {
+            table = o;
+        } else if (n != null) {
+            report(Kind.WRONG_TYPE, List.of(parent, name), -1, "expected a table [" + parent + "." + name + "], got "
+                    + describe(n));
+        }
+        var s = new Section(List.of(parent, name), table, this);
+        sections.put(parent + "." + name, s);
+        return read.apply(s);
+    }
+
     private void reportUnknown() {
         for (var e : root.properties()) {
             String name = e.getKey();
@@ -178,7 +240,18 @@ final class Binder {
                 if (value instanceof ObjectNode table) {
                     for (var it = table.fieldNames(); it.hasNext(); ) {
                         String key = it.next();
-                        if (!s.known().contains(key)) {
+                        Section sub = sections.get(name + "." + key);
+                        if (sub != null) {
+                            if (table.get(key) instanceof ObjectNode subTable) {
+                                for (var kt = subTable.fieldNames(); kt.hasNext(); ) {
+                                    String k2 = kt.next();
+                                    if (!sub.known().contains(k2)) {
+                                        report(Kind.UNKNOWN_KEY, List.of(name, key, k2), -1, "unknown key \"" + k2
+                                                + "\" in [" + sub.name() + "]" + hint(sub.name(), k2));
+                                    }
+                                }
+                            }
+                        } else if (!s.known().contains(key)) {
                             report(Kind.UNKNOWN_KEY, List.of(name, key), -1,
                                     "unknown key \"" + key + "\" in [" + name + "]" + hint(name, key));
                         }

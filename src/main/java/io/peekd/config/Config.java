@@ -36,7 +36,8 @@ public record Config(
 
     private static final Config DEFAULTS = new Config(
             new Paths(Path.of("/var/lib/peekd"), Path.of("/run/peekd"), Path.of("/var/log/peekd")),
-            new Database(true, 30, 5, false, true, true, true),
+            new Database(true, 30, 5, false, true, true, true, 90, 730, 3650, Duration.ofHours(1), "peekd",
+                    Database.Server.OFF),
             new Monitoring(false),
             new Capture(131_072, 4_096, 1_000),
             new Log(List.of(53), List.of("localhost"),
@@ -100,10 +101,80 @@ public record Config(
         }
     }
 
-    /** {@code [database]}. */
+    /**
+     * {@code [database]}.
+     *
+     * @param rollupMinuteDays    days the minute rollups are kept (at least retentionDays)
+     * @param rollupHourDays      days the hour rollups are kept (at least rollupMinuteDays)
+     * @param rollupDayDays       days the day rollups are kept (at least rollupHourDays)
+     * @param maintenanceInterval how often the daemon applies retention
+     * @param readerGroup         members of this group see every process through the socket; "" for none
+     * @param server              the off-host mirror, {@code [database.server]}
+     */
     public record Database(
             boolean enabled, int retentionDays, int writeLimitSeconds, boolean textLog,
-            boolean logAddresses, boolean logPorts, boolean logCommands) {
+            boolean logAddresses, boolean logPorts, boolean logCommands,
+            int rollupMinuteDays, int rollupHourDays, int rollupDayDays, Duration maintenanceInterval,
+            String readerGroup, Server server) {
+
+        public Database {
+            Objects.requireNonNull(maintenanceInterval, "maintenanceInterval");
+            Objects.requireNonNull(readerGroup, "readerGroup");
+            Objects.requireNonNull(server, "server");
+        }
+
+        /** The keys from before rollups and the mirror existed; those take their defaults. */
+        public Database(boolean enabled, int retentionDays, int writeLimitSeconds, boolean textLog,
+                        boolean logAddresses, boolean logPorts, boolean logCommands) {
+            this(enabled, retentionDays, writeLimitSeconds, textLog, logAddresses, logPorts, logCommands,
+                    Math.max(90, retentionDays), Math.max(730, retentionDays), Math.max(3650, retentionDays),
+                    Duration.ofHours(1), "peekd", Server.OFF);
+        }
+
+        /**
+         * {@code [database.server]}: a PostgreSQL or MariaDB/MySQL server that receives a copy of
+         * every stored row. An empty {@code type} turns it off.
+         *
+         * @param port            0 means the type's usual port (5432 or 3306)
+         * @param credentialsFile a root-only file with {@code user} and {@code password}, which
+         *                        then override the ones here; null for none
+         * @param table           the table on the server (created if missing)
+         * @param hostLabel       the value of the {@code host} column; "" means this machine's host name
+         * @param batchRows       rows sent per server transaction
+         */
+        public record Server(String type, String host, int port, String database, String user, String password,
+                             Path credentialsFile, String table, String hostLabel, int batchRows) {
+
+            public static final Server OFF = new Server("", "127.0.0.1", 0, "peekd", "peekd", "", null,
+                    "peekd_flows", "", 500);
+
+            public Server {
+                Objects.requireNonNull(type, "type");
+                Objects.requireNonNull(host, "host");
+                Objects.requireNonNull(database, "database");
+                Objects.requireNonNull(user, "user");
+                Objects.requireNonNull(password, "password");
+                Objects.requireNonNull(table, "table");
+                Objects.requireNonNull(hostLabel, "hostLabel");
+            }
+
+            public boolean enabled() {
+                return !type.isEmpty();
+            }
+
+            /** The port to connect to: the configured one, or the type's usual one. */
+            public int effectivePort() {
+                return port != 0 ? port : type.equals("postgresql") ? 5432 : 3306;
+            }
+
+            // The password is a secret: keep it out of logs that print the config.
+            @Override
+            public String toString() {
+                return "Server[type=" + type + ", host=" + host + ", port=" + port + ", database=" + database
+                        + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "(set)") + ", credentialsFile="
+                        + credentialsFile + ", table=" + table + ", hostLabel=" + hostLabel + ", batchRows=" + batchRows + "]";
+            }
+        }
 
         public Duration retention() {
             return Duration.ofDays(retentionDays);

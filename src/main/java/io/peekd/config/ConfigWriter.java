@@ -20,7 +20,8 @@ public final class ConfigWriter {
     }
 
     /**
-     * @param withSecrets whether to write {@code virustotal.api_key}; when false it is written as ""
+     * @param withSecrets whether to write {@code virustotal.api_key} and {@code database.server.password};
+     *                    when false they are written as ""
      */
     public static String toToml(Config c, boolean withSecrets) {
         var out = new StringBuilder();
@@ -36,7 +37,22 @@ public final class ConfigWriter {
                 .put("text_log", db.textLog())
                 .put("log_addresses", db.logAddresses())
                 .put("log_ports", db.logPorts())
-                .put("log_commands", db.logCommands()));
+                .put("log_commands", db.logCommands())
+                .put("rollup_minute_days", db.rollupMinuteDays())
+                .put("rollup_hour_days", db.rollupHourDays())
+                .put("rollup_day_days", db.rollupDayDays())
+                .put("maintenance_interval", Durations.format(db.maintenanceInterval()))
+                .put("reader_group", db.readerGroup()));
+        var sv = db.server();
+        table(out, "database.server", t -> {
+            t.put("type", sv.type()).put("host", sv.host()).put("port", sv.port()).put("database", sv.database())
+                    .put("user", sv.user()).put("password", withSecrets ? sv.password() : "");
+            // Absent means "no credentials file", which no value can say.
+            if (sv.credentialsFile() != null) {
+                t.put("credentials_file", sv.credentialsFile().toString());
+            }
+            t.put("table", sv.table()).put("host_label", sv.hostLabel()).put("batch_rows", sv.batchRows());
+        });
         table(out, "monitoring", t -> t.put("every_exe", c.monitoring().everyExe()));
         var cap = c.capture();
         table(out, "capture", t -> t

@@ -245,6 +245,44 @@ record Conv<T>(String expected, Fn<T> fn) {
         });
     }
 
+    private static final Pattern SQL_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+
+    /** A database or table name that needs no quoting on PostgreSQL or MariaDB. */
+    static Conv<String> sqlName() {
+        return text("a name of letters, digits and _ (not starting with a digit, at most 63)", t -> {
+            if (!SQL_NAME.matcher(t).matches()) {
+                throw new IllegalArgumentException((String) null);
+            }
+            return t;
+        });
+    }
+
+    /** A group name, or "" for none. */
+    static Conv<String> groupName() {
+        return text("a group name such as peekd, or \"\" for none", t -> {
+            if (!t.isEmpty() && !USER.matcher(t).matches()) {
+                throw new IllegalArgumentException("not a valid group name");
+            }
+            return t;
+        });
+    }
+
+    /** One of a fixed set of strings, compared exactly. */
+    static Conv<String> choice(String... values) {
+        var shown = new StringBuilder("one of ");
+        for (int i = 0; i < values.length; i++) {
+            shown.append(i == 0 ? "" : i == values.length - 1 ? " or " : ", ").append('"').append(values[i]).append('"');
+        }
+        return text(shown.toString(), t -> {
+            for (String v : values) {
+                if (v.equals(t)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException((String) null);
+        });
+    }
+
     static <E extends Enum<E>> Conv<E> oneOf(Class<E> type) {
         E[] values = type.getEnumConstants();
         var names = new StringBuilder("one of ");

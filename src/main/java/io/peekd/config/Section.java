@@ -17,15 +17,28 @@ import java.util.SequencedSet;
  */
 final class Section {
 
+    private final List<String> path;
     private final String name;
     private final ObjectNode node;
     private final Binder binder;
     private final SequencedSet<String> known = new LinkedHashSet<>();
 
     Section(String name, ObjectNode node, Binder binder) {
-        this.name = name;
+        this(List.of(name), node, binder);
+    }
+
+    /** A nested table such as {@code [database.server]}, at {@code path} ("database", "server"). */
+    Section(List<String> path, ObjectNode node, Binder binder) {
+        this.path = List.copyOf(path);
+        this.name = String.join(".", path);
         this.node = node == null ? JsonNodeFactory.instance.objectNode() : node;
         this.binder = binder;
+    }
+
+    private List<String> keyPath(String key) {
+        var p = new ArrayList<>(path);
+        p.add(key);
+        return p;
     }
 
     String name() {
@@ -57,7 +70,7 @@ final class Section {
             return fallback;
         }
         if (!v.isArray()) {
-            binder.report(Kind.WRONG_TYPE, List.of(name, key), -1,
+            binder.report(Kind.WRONG_TYPE, keyPath(key), -1,
                     "expected an array, each element " + conv.expected() + ", got " + Binder.describe(v));
             return fallback;
         }
@@ -72,7 +85,7 @@ final class Section {
     }
 
     private <T> T convert(JsonNode v, String key, int element, Conv<T> conv) {
-        var path = List.of(name, key);
+        var path = keyPath(key);
         try {
             return conv.fn().apply(v, new Conv.Slot(path, element, binder.index()));
         } catch (Conv.Invalid e) {

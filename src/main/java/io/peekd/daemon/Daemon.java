@@ -30,6 +30,7 @@ import io.peekd.identity.ProcFs;
 import io.peekd.notify.DesktopNotifier;
 import io.peekd.virustotal.VirusTotal;
 import io.peekd.store.Store;
+import io.peekd.storeops.StoreOps;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,6 +68,7 @@ public final class Daemon implements AutoCloseable {
     private final DomainResolver domains = new DomainResolver(System::nanoTime, ptr);
     private final GeoIp geo;
     private final AlertService alerts;
+    private final StoreOps ops;
     private final Thread drainThread;
     private volatile boolean running = true;
     private boolean closed;
@@ -127,6 +129,8 @@ public final class Daemon implements AutoCloseable {
             exeid.close();
             throw e;
         }
+        // Retention, RPC socket, text log, mirror; before the first window is stored.
+        this.ops = StoreOps.start(s.storeOps(), store, broadcast, this::liveRowsPinned, errors::error);
         this.drainThread = Thread.ofPlatform().name("peekd-drain").unstarted(this::drainLoop);
     }
 
@@ -289,6 +293,15 @@ public final class Daemon implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Runs {@code atPin} while no window can close, then returns the open window's rows:
+     * what was stored before plus these is everything, each window once (RPC live queries).
+     */
+    public synchronized List<FlowRow> liveRowsPinned(Runnable atPin) {
+        atPin.run();
+        return liveRows();
+    }
+
     /** A consistent snapshot of the counters (metrics, watchdog). */
     public DaemonStats stats() {
         CaptureStats st = capture.stats();
@@ -376,6 +389,7 @@ public final class Daemon implements AutoCloseable {
         geo.close();
         if (virustotal != null) virustotal.close();
         exeid.close();
+        ops.close();
         if (store != null) {
             try {
                 store.writer().flush(java.time.Duration.ofSeconds(3));

@@ -4,6 +4,7 @@ import io.peekd.alert.AlertService;
 import io.peekd.config.Config;
 import io.peekd.flow.IgnoreRules;
 import io.peekd.identity.ExeIdSettings;
+import io.peekd.storeops.StoreOpsSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ public record DaemonSettings(
         boolean dbEnabled, IgnoreRules ignore,
         boolean logAddresses, boolean logPorts, boolean logCommands, int channelCapacity,
         Duration metricsInterval, int prometheusPort, Config.GeoIp geoip, AlertService.Options alerts,
-        ExeIdSettings exeid) {
+        ExeIdSettings exeid, StoreOpsSettings storeOps) {
 
     public static DaemonSettings from(Config c) {
         var log = c.log();
@@ -29,7 +30,7 @@ public record DaemonSettings(
                 c.capture().ringBufferKib(), c.database().enabled(), ignore,
                 c.database().logAddresses(), c.database().logPorts(), c.database().logCommands(),
                 c.broadcast().channelCapacity(), c.metrics().interval(), c.metrics().prometheusPort(), c.geoip(),
-                AlertService.options(c), ExeIdSettings.from(c));
+                AlertService.options(c), ExeIdSettings.from(c), StoreOpsSettings.from(c));
     }
 
     /** Settings that differ in {@code next} but only take effect after a restart, named as in the config file. */
@@ -49,7 +50,7 @@ public record DaemonSettings(
         Objects.requireNonNull(next);
         return new DaemonSettings(dataDir, runDir, logDir, window, next.drainInterval, flowMapEntries, ringBufferKib,
                 dbEnabled, next.ignore, next.logAddresses, next.logPorts, next.logCommands, channelCapacity,
-                next.metricsInterval, next.prometheusPort, geoip, next.alerts, exeid);
+                next.metricsInterval, next.prometheusPort, geoip, next.alerts, exeid, storeOps);
     }
 
     public Path db() {

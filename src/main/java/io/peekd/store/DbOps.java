@@ -87,11 +87,8 @@ public final class DbOps {
                 if (free == 0) {
                     return 0L;
                 }
-                try (PreparedStatement ps = c.prepareStatement("PRAGMA incremental_vacuum(" + VACUUM_STEP_PAGES + ")");
-                     ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        // the pragma returns no rows, but must be stepped to completion
-                    }
+                try (Statement st = c.createStatement()) {
+                    st.execute("PRAGMA incremental_vacuum(" + VACUUM_STEP_PAGES + ")");
                 }
                 return free - one(c, "PRAGMA freelist_count");
             }));

@@ -277,6 +277,16 @@ public final class Reader implements AutoCloseable {
         return inSnapshot("report", () -> ReportSql.run(c, spec));
     }
 
+    /** Up to {@code limit} rows queued for the mirror after sequence number {@code afterSeq}, oldest first. */
+    public synchronized List<Outbox.Entry> outbox(long afterSeq, int limit) {
+        return inSnapshot("outbox", () -> Outbox.read(c, afterSeq, limit));
+    }
+
+    /** This database's random id, fixed when it was created (schema step 2). */
+    public synchronized String dbId() {
+        return inSnapshot("db id", () -> Outbox.dbId(c));
+    }
+
     /** Rows, size and extent of every table, for {@code peekd db stats}. */
     public synchronized DbStats tableStats() {
         return inSnapshot("stats", () -> DbStats.read(c, file));

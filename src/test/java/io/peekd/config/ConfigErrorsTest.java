@@ -54,7 +54,7 @@ class ConfigErrorsTest {
                 new Case("unknown key with no suggestion", "[metrics]\ninterval_seconds = 3\ncolour = \"red\"\n",
                         Kind.UNKNOWN_KEY, "metrics.colour", 3, "unknown key \"colour\" in [metrics]"),
                 new Case("key outside any section", "port = 5100\n[web]\n",
-                        Kind.UNKNOWN_KEY, "port", 1, "\"port\" is outside any section; did you mean web.port?"),
+                        Kind.UNKNOWN_KEY, "port", 1, "\"port\" is outside any section; did you mean database.server.port or web.port?"),
                 new Case("subtable of a known section", "[web]\nport = 1\n[web.tls]\ncert = \"x\"\n",
                         Kind.UNKNOWN_KEY, "web.tls", 3, "unknown key \"tls\" in [web]"),
                 new Case("quoted key is shown quoted", "[web]\n\"my port\" = 1\n",

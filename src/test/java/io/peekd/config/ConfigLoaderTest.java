@@ -26,7 +26,10 @@ class ConfigLoaderTest {
     static Config everythingChanged() {
         return new Config(
                 new Config.Paths(Path.of("/srv/peekd/data"), Path.of("/srv/peekd/run"), Path.of("/srv/peekd/log")),
-                new Config.Database(false, 90, 60, true, false, false, false),
+                new Config.Database(false, 90, 60, true, false, false, false, 91, 800, 4000, Duration.ofMinutes(5), "",
+                        // type stays off: a mirror needs database.enabled, which is off here
+                        new Config.Database.Server("", "db.example", 3307, "fleet", "alice", "s3cret",
+                                Path.of("/etc/peekd/db.cred"), "flows_all", "box-7", 1000)),
                 new Config.Monitoring(true),
                 new Config.Capture(1 << 20, 65_536, 250),
                 new Config.Log(List.of(53, 123, 0, 65_535), List.of("example.com", "xn--bcher-kva.example"),
@@ -53,7 +56,7 @@ class ConfigLoaderTest {
         String shipped = Files.readString(SHIPPED);
         String doc = Files.readString(DOC);
         var schema = Binder.schema();
-        assertThat(schema).hasSize(13);
+        assertThat(schema).hasSize(14);
         schema.forEach((section, keys) -> {
             assertThat(shipped).contains("\n[" + section + "]\n");
             // Each key sits in its own section of the shipped file, commented out only when its default is "absent".
@@ -148,6 +151,23 @@ class ConfigLoaderTest {
                 log_addresses = false
                 log_ports = false
                 log_commands = false
+                rollup_minute_days = 91
+                rollup_hour_days = 800
+                rollup_day_days = 4000
+                maintenance_interval = "5m"
+                reader_group = ""
+
+                [database.server]
+                type = ""
+                host = "db.example"
+                port = 3307
+                database = "fleet"
+                user = "alice"
+                password = "s3cret"
+                credentials_file = "/etc/peekd/db.cred"
+                table = "flows_all"
+                host_label = "box-7"
+                batch_rows = 1000
 
                 [capture]
                 flow_map_entries = 1_048_576
@@ -232,13 +252,14 @@ class ConfigLoaderTest {
     void theWriterLeavesOutTheApiKeyUnlessAsked() throws IOException, ConfigException {
         Config c = everythingChanged();
         String toml = ConfigWriter.toToml(c, false);
-        assertThat(toml).doesNotContain("0123abcd");
+        assertThat(toml).doesNotContain("0123abcd").doesNotContain("s3cret");
         Path file = Files.writeString(dir.resolve("written.toml"), toml, StandardCharsets.UTF_8);
         assertThat(ConfigLoader.load(file).virustotal().apiKey()).isEmpty();
     }
 
     @Test
     void theApiKeyStaysOutOfToString() {
-        assertThat(everythingChanged().toString()).doesNotContain("0123abcd").contains("apiKey=(set)");
+        assertThat(everythingChanged().toString()).doesNotContain("0123abcd").contains("apiKey=(set)")
+                .doesNotContain("s3cret").contains("password=(set)");
     }
 }

@@ -33,7 +33,7 @@ final class DaemonHarness implements AutoCloseable {
     }
 
     static DaemonHarness start() throws Exception {
-        return launch(null, "", java.util.Map.of());
+        return launch(null, "", java.util.Map.of(), 1, "");
     }
 
     /** As {@link #start()}, with more config appended (sections the default file does not have). */
@@ -55,8 +55,18 @@ final class DaemonHarness implements AutoCloseable {
         return launch(null, "", extra);
     }
 
+    /** With windows of {@code writeLimitSeconds} and more {@code [database]} keys (TOML lines). */
+    static DaemonHarness start(int writeLimitSeconds, String databaseKeys) throws Exception {
+        return launch(null, "", java.util.Map.of(), writeLimitSeconds, databaseKeys);
+    }
+
     private static DaemonHarness launch(String alertRules, String extraToml, java.util.Map<String, String> extra)
             throws Exception {
+        return launch(alertRules, extraToml, extra, 1, "");
+    }
+
+    private static DaemonHarness launch(String alertRules, String extraToml, java.util.Map<String, String> extra,
+                                        int writeLimitSeconds, String databaseKeys) throws Exception {
         Kernel.require();
         Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
         Files.createDirectories(base);
@@ -69,7 +79,8 @@ final class DaemonHarness implements AutoCloseable {
                 log_dir = "%s/log"
 
                 [database]
-                write_limit_seconds = 1
+                write_limit_seconds = %d
+                %s
 
                 [capture]
                 drain_interval_ms = 200
@@ -81,7 +92,7 @@ final class DaemonHarness implements AutoCloseable {
 
                 [alerts]
                 file = "%s/alerts.toml"
-                """.formatted(dir, dir, dir, dir);
+                """.formatted(dir, dir, dir, writeLimitSeconds, databaseKeys, dir);
         StringBuilder added = new StringBuilder();
         for (var e : new java.util.TreeMap<>(extra).entrySet()) {
             String header = "[" + e.getKey() + "]\n";

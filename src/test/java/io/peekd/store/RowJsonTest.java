@@ -25,11 +25,11 @@ class RowJsonTest {
     /** Copied by hand from the contract, not from RowJson.FIELDS, so that a rename fails here. */
     private static final List<String> CONTRACT = List.of("time", "exe", "name", "cmdline", "sha256", "pid", "pexe",
             "pname", "pcmdline", "psha256", "uid", "user", "container", "proto", "family", "laddr", "lport",
-            "raddr", "rport", "domain", "domain_source", "domain_confidence", "sent", "recv", "conns",
-            "script", "script_sha256", "flags");
+            "raddr", "rport", "domain", "domain_source", "domain_confidence", "sent", "recv", "conns");
 
     /** Fields added after the contract was written: allowed, appended after it, never renaming one. */
-    private static final List<String> ADDED = List.of("domain_status", "country", "asn", "as_org");
+    private static final List<String> ADDED = List.of("domain_status", "country", "asn", "as_org", "script",
+            "script_sha256", "flags");
 
     private static final List<String> ALL = java.util.stream.Stream.concat(CONTRACT.stream(), ADDED.stream()).toList();
 

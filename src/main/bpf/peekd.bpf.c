@@ -141,11 +141,15 @@ static __always_inline void fill_proc(struct peekd_flow_key *k)
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	k->tgid = bpf_get_current_pid_tgid() >> 32;
 	k->uid = (__u32)bpf_get_current_uid_gid();
-	k->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
-	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
+	/* Direct, CO-RE-relocated loads through BTF pointers: each one is a
+	 * single instruction, where BPF_CORE_READ would be a helper call. */
+	k->start_ns = t->group_leader->start_boottime;
+	struct mm_struct *mm = t->mm;
+	struct file *exe = mm ? mm->exe_file : 0;
 	if (exe) {
-		k->exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
-		k->exe_dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
+		struct inode *ino = exe->f_inode;
+		k->exe_ino = ino->i_ino;
+		k->exe_dev = ino->i_sb->s_dev;
 	}
 }
 
@@ -153,13 +157,13 @@ static __always_inline void fill_proc(struct peekd_flow_key *k)
  * the socket has a remote peer of its own (connected). */
 static __always_inline int fill_sock(struct sock *sk, struct peekd_flow_key *k)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 	k->family = family;
-	k->proto = BPF_CORE_READ(sk, sk_protocol);
-	k->sk_type = BPF_CORE_READ(sk, sk_type);
+	k->proto = sk->sk_protocol;
+	k->sk_type = sk->sk_type;
 	if (family == AF_INET) {
-		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__u32 l = sk->__sk_common.skc_rcv_saddr;
+		__u32 r = sk->__sk_common.skc_daddr;
 		__builtin_memcpy(k->laddr, &l, 4);
 		__builtin_memcpy(k->raddr, &r, 4);
 	} else if (family == AF_INET6) {
@@ -167,11 +171,11 @@ static __always_inline int fill_sock(struct sock *sk, struct peekd_flow_key *k)
 		BPF_CORE_READ_INTO(&k->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	} else {
 		if (family == AF_PACKET)
-			k->proto = bpf_ntohs(BPF_CORE_READ(sk, sk_protocol));
+			k->proto = bpf_ntohs(sk->sk_protocol);
 		return 0;
 	}
-	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	k->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	k->lport = sk->__sk_common.skc_num;
+	k->rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	__u64 *r64 = (__u64 *)k->raddr;
 	return k->rport != 0 || r64[0] != 0 || r64[1] != 0;
 }
@@ -309,8 +313,8 @@ int BPF_PROG(on_recv, struct sock *sk, int ret, int flags)
 {
 	if (ret <= 0 || (flags & MSG_PEEK))
 		return 0;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	__u16 family = sk->__sk_common.skc_family;
+	__u16 proto = sk->sk_protocol;
 	if ((family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP)
 		return 0; /* counted from the TCP socket's own counters */
 	stat_add(PEEKD_ST_RECV_CALLS, 1);
@@ -343,8 +347,8 @@ int BPF_PROG(on_recv_fexit, struct socket *sock, struct msghdr *msg, int flags, 
 	struct sock *sk = sock->sk;
 	if (!sk)
 		return 0;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	__u16 family = sk->__sk_common.skc_family;
+	__u16 proto = sk->sk_protocol;
 	if ((family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP)
 		return 0;
 	stat_add(PEEKD_ST_RECV_CALLS, 1);
@@ -356,12 +360,15 @@ int BPF_PROG(on_recv_fexit, struct socket *sock, struct msghdr *msg, int flags, 
  * received; it is consumed when copied_seq reaches rcv_nxt. */
 static __always_inline __u64 tcp_consumed(struct sock *sk)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	__u64 received = BPF_CORE_READ(tp, bytes_received);
-	__u32 rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
-	__u32 copied = BPF_CORE_READ(tp, copied_seq);
+	/* A typed tcp_sock pointer (one helper call) lets the three counters be plain loads. */
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	__u64 received = tp->bytes_received;
+	__u32 rcv_nxt = tp->rcv_nxt;
+	__u32 copied = tp->copied_seq;
 	__u64 consumed = received - (__u32)(rcv_nxt - copied);
-	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	unsigned long flags = sk->__sk_common.skc_flags;
 	if ((flags & (1UL << SOCK_DONE_BIT)) && copied == rcv_nxt && consumed > 0)
 		consumed -= 1;
 	return consumed;
@@ -370,7 +377,7 @@ static __always_inline __u64 tcp_consumed(struct sock *sk)
 SEC("tp_btf/tcp_rcv_space_adjust")
 int BPF_PROG(on_tcp_rcv, struct sock *sk)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
 	struct sk_info *si = sk_info_get(sk, 0);
@@ -425,7 +432,7 @@ static __always_inline void key_from_owner(struct peekd_flow_key *k, const struc
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_state, struct sock *sk, int oldstate, int newstate)
 {
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		/* connect() runs this in the caller's context: remember the owner so

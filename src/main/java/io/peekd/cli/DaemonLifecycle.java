@@ -24,6 +24,8 @@ final class DaemonLifecycle {
     private static final System.Logger LOG = System.getLogger("peekd");
     /** SIGTERM must end the process within 5 s; this leaves the JVM time to exit. */
     static final Duration STOP_LIMIT = Duration.ofMillis(4500);
+    /** How much longer a slow stop may take to write the last window (on a very loaded machine). */
+    static final Duration GRACE = Duration.ofSeconds(20);
 
     private final Daemon daemon;
     private final Path configFile;
@@ -55,9 +57,16 @@ final class DaemonLifecycle {
         Thread closer = Thread.ofPlatform().name("peekd-close").start(daemon::close);
         closer.join(STOP_LIMIT.toMillis());
         if (closer.isAlive()) {
-            errors.error("shutdown took longer than " + STOP_LIMIT.toMillis() + " ms; exiting without waiting further");
-            notify.close();
-            return 1;
+            // Accounted bytes come first: keep waiting for the last window rather than drop it,
+            // and say so; only a stop that hangs for good gives up.
+            errors.error("shutdown is taking longer than " + STOP_LIMIT.toMillis() + " ms; still writing the last window");
+            notify.extendTimeout(GRACE);
+            closer.join(GRACE.toMillis());
+            if (closer.isAlive()) {
+                errors.error("shutdown did not finish within " + (STOP_LIMIT.plus(GRACE)).toMillis() + " ms; exiting");
+                notify.close();
+                return 1;
+            }
         }
         notify.close();
         LOG.log(System.Logger.Level.INFO, "stopped");

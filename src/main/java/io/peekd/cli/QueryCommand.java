@@ -47,6 +47,10 @@ final class QueryCommand implements Callable<Integer> {
     @Option(names = "--sum-bytes", description = "Sum the traffic per executable instead of listing rows.")
     boolean sumBytes;
 
+    @Option(names = "--stored", description = {"Only what the database holds: skip the daemon's open window",
+            "(rows there have no hash verdict or NEW_EXE/NEW_HASH flags yet)."})
+    boolean stored;
+
     @Option(names = "--json", description = "Print a JSON array (stable field names; see README).")
     boolean json;
 
@@ -67,7 +71,7 @@ final class QueryCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         Query q = new Query(from, null, name, exe, limit);
-        Optional<RpcClient> rpc = RpcClient.connect(c.paths().socket());
+        Optional<RpcClient> rpc = stored ? Optional.empty() : RpcClient.connect(c.paths().socket());
         if (rpc.isPresent()) {
             RpcClient.Rows got;
             try {

@@ -289,7 +289,7 @@ public final class Daemon implements AutoCloseable {
         WindowAggregator.Window w = windows.snapshot();
         List<FlowRow> all = exeid.live(w.start() == null ? List.of() : keyed(w));
         List<FlowRow> out = new ArrayList<>(all.size());
-        for (FlowRow r : all) if (!settings.ignore().ignores(r)) out.add(r);
+        for (FlowRow r : all) if (!settings.ignore().ignores(r) && !extraIgnore.ignores(r)) out.add(r);
         return out;
     }
 
@@ -368,7 +368,7 @@ public final class Daemon implements AutoCloseable {
         running = false;
         drainThread.interrupt();
         try {
-            drainThread.join(5000);
+            drainThread.join(1000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -376,7 +376,7 @@ public final class Daemon implements AutoCloseable {
             synchronized (this) {
                 store(windows.add(Instant.now(), capture.drain()));
                 store(windows.flush());
-                exeid.awaitHashes(3000);
+                exeid.awaitHashes(1200); // bounded: the whole stop must fit in systemd's 5 s
                 store(List.of(), true);
             }
         } catch (RuntimeException e) {
@@ -392,7 +392,7 @@ public final class Daemon implements AutoCloseable {
         ops.close();
         if (store != null) {
             try {
-                store.writer().flush(java.time.Duration.ofSeconds(3));
+                store.writer().flush(java.time.Duration.ofMillis(1800));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

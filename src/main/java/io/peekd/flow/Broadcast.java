@@ -98,13 +98,23 @@ public final class Broadcast implements AutoCloseable {
         return out;
     }
 
-    /** Lets each subscriber finish what is queued (bounded), then closes it. */
+    /**
+     * Lets the subscribers finish what is queued, all within one second in
+     * total (the whole daemon stop must fit in systemd's 5 s), then closes them;
+     * a subscriber stuck in a call (an unreachable bus, a slow server) is left
+     * behind rather than waited for.
+     */
     @Override
     public void close() {
         for (Lane l : lanes) {
+            if (!l.queue.offer(new Item.Stop())) l.thread.interrupt();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        for (Lane l : lanes) {
             try {
-                l.queue.offer(new Item.Stop(), 1, TimeUnit.SECONDS);
-                l.thread.join(3000);
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left > 0) l.thread.join(left);
+                if (l.thread.isAlive()) l.thread.interrupt();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -135,11 +135,18 @@ final class Wire {
     static FlowRow flowRow(JsonNode n) {
         Identity id = new Identity(text(n, "exe"), text(n, "name"), text(n, "cmdline"), text(n, "sha256"),
                 n.path("pid").asInt(), text(n, "pexe"), text(n, "pname"), text(n, "pcmdline"), text(n, "psha256"),
-                0, n.path("uid").asInt(), text(n, "user"), null, text(n, "container"));
+                0, n.path("uid").asInt(), text(n, "user"), null, text(n, "container"), text(n, "script"),
+                text(n, "script_sha256"));
+        int flags = 0;
+        for (JsonNode f : n.path("flags")) {
+            for (io.peekd.flow.Flag x : io.peekd.flow.Flag.values()) if (x.name().equals(f.asText())) flags |= x.bit;
+        }
+        // Every field of the contract travels, the later additions included.
         return new FlowRow(time(n, "time"), id, text(n, "proto"), n.path("family").asInt(), text(n, "laddr"),
                 n.path("lport").asInt(), text(n, "raddr"), n.path("rport").asInt(), text(n, "domain"),
                 text(n, "domain_source"), text(n, "domain_confidence"), n.path("sent").asLong(), n.path("recv").asLong(),
-                n.path("conns").asLong());
+                n.path("conns").asLong(), text(n, "domain_status"), text(n, "country"),
+                n.path("asn").isIntegralNumber() ? n.path("asn").asLong() : null, text(n, "as_org"), flags);
     }
 
     static Totals totals(JsonNode n) {

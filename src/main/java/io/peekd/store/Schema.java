@@ -100,7 +100,12 @@ final class Schema {
                     "ALTER TABLE flows ADD COLUMN country TEXT",
                     "ALTER TABLE flows ADD COLUMN asn INTEGER",
                     "ALTER TABLE flows ADD COLUMN as_org TEXT")),
-            new Migration(4, "rollups, mirror outbox and meta", Rollups.MIGRATION),
+            new Migration(4, "row flags (NEW_EXE, NEW_HASH) and interpreter scripts", List.of(
+                    "ALTER TABLE flows ADD COLUMN flags INTEGER NOT NULL DEFAULT 0",
+                    "ALTER TABLE idents ADD COLUMN script_id INTEGER REFERENCES exes (id)",
+                    "DROP INDEX idents_key",
+                    "CREATE UNIQUE INDEX idents_key ON idents (" + IDENT_KEY_V2 + ")",
+                    "CREATE INDEX idents_script ON idents (script_id) WHERE script_id IS NOT NULL")),
             // Fired alerts. Time in milliseconds: several alerts may fire within one second.
             new Migration(5, "alert log", List.of(
                     """
@@ -124,12 +129,8 @@ final class Schema {
                     ) STRICT""",
                     "CREATE INDEX alerts_time ON alerts (time)",
                     "CREATE INDEX alerts_rule_time ON alerts (rule, time)")),
-            new Migration(6, "row flags (NEW_EXE, NEW_HASH) and interpreter scripts", List.of(
-                    "ALTER TABLE flows ADD COLUMN flags INTEGER NOT NULL DEFAULT 0",
-                    "ALTER TABLE idents ADD COLUMN script_id INTEGER REFERENCES exes (id)",
-                    "DROP INDEX idents_key",
-                    "CREATE UNIQUE INDEX idents_key ON idents (" + IDENT_KEY_V2 + ")",
-                    "CREATE INDEX idents_script ON idents (script_id) WHERE script_id IS NOT NULL")));
+            // Rollups come last: older databases get them built from all their history.
+            new Migration(6, "rollups, mirror outbox and meta", Rollups.MIGRATION));
 
     static final int CURRENT = MIGRATIONS.size();
 

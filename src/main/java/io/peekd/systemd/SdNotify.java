@@ -72,6 +72,11 @@ public final class SdNotify implements AutoCloseable {
         send("STOPPING=1");
     }
 
+    /** Asks systemd for more time to stop (EXTEND_TIMEOUT_USEC), so a slow final write is not killed. */
+    public void extendTimeout(java.time.Duration d) {
+        send("EXTEND_TIMEOUT_USEC=" + d.toNanos() / 1000);
+    }
+
     public void watchdog() {
         send("WATCHDOG=1");
     }

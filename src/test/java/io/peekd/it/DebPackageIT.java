@@ -104,7 +104,7 @@ class DebPackageIT {
             assertThat(Path.of("/var/log/peekd/peekd.log")).exists();
 
             ok("kill", "-TERM", Long.toString(daemon.pid()));
-            assertThat(daemon.waitFor(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(daemon.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(daemon.exitValue()).isZero();
 
             ok("dpkg", "-r", "peekd");

@@ -115,9 +115,9 @@ class RollupReportTest {
     void aDatabaseWithHistoryGetsItsRollupsWhenUpgraded() throws Exception {
         Path db = dir.resolve("peekd.db");
         List<List<FlowRow>> h = history(2, 200);
-        // Stored by a peekd from before rollups (schema 3), then upgraded by this one.
+        // Stored by a peekd from before rollups (schema 5), then upgraded by this one.
         try (Connection c = Sqlite.openWriter(db, Duration.ofSeconds(5))) {
-            Schema.migrate(c, db, Schema.MIGRATIONS.subList(0, 3));
+            Schema.migrate(c, db, Schema.MIGRATIONS.subList(0, 5));
             try (BatchSql sql = new BatchSql(c)) {
                 for (List<FlowRow> b : h) {
                     sql.write(b);

@@ -68,7 +68,9 @@ final class ViewSession implements AutoCloseable {
 
     /** Records the exit code and the settings from the shell, after an exec'd view ended. */
     void afterExec() {
-        tmux.type("echo EXIT=$?; stty -a > " + quote(dir.resolve("stty-after").toString()));
+        // Leading spaces: a key typed while the view is handing the terminal back to the shell
+        // can be swallowed on a loaded machine; losing a space changes nothing.
+        tmux.type("   echo EXIT=$?; stty -a > " + quote(dir.resolve("stty-after").toString()));
     }
 
     private void start(boolean exec, Map<String, String> env, String... args) throws Exception {

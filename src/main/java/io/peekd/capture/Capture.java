@@ -69,16 +69,7 @@ public final class Capture implements AutoCloseable {
             obj.setMaxEntries("flows", o.flowMapEntries());
             obj.setMaxEntries("events", o.ringBufferKib() * 1024);
             List<String> tracepoints = hooks(probe);
-            if (KernelProbe.FEXIT.equals(probe.hookSet())) {
-                obj.setAutoload("on_send", false);
-                obj.setAutoload("on_recv", false);
-                obj.setAutoload("on_send_fexit", true);
-                obj.setAutoload("on_recv_fexit", true);
-            }
-            obj.load();
-            List<String> problems = Layouts.verify(obj.btf());
-            if (!problems.isEmpty())
-                throw new BpfException("the BPF object and this build disagree on event layouts: " + String.join("; ", problems));
+            loadChecked(obj, probe);
             Capture c = new Capture(obj, probe, o, listener);
             for (String p : tracepoints) obj.attach(p);
             for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
@@ -89,6 +80,20 @@ public final class Capture implements AutoCloseable {
             obj.close();
             throw e;
         }
+    }
+
+    /** Picks the send/recv programs of the hook set, loads, and checks the Java layouts against the BTF. */
+    private static void loadChecked(BpfObject obj, KernelProbe.Result probe) {
+        if (KernelProbe.FEXIT.equals(probe.hookSet())) {
+            obj.setAutoload("on_send", false);
+            obj.setAutoload("on_recv", false);
+            obj.setAutoload("on_send_fexit", true);
+            obj.setAutoload("on_recv_fexit", true);
+        }
+        obj.load();
+        List<String> problems = Layouts.verify(obj.btf());
+        if (!problems.isEmpty())
+            throw new BpfException("the BPF object and this build disagree on event layouts: " + String.join("; ", problems));
     }
 
     /** The programs attached by name for a hook set. */
@@ -171,16 +176,7 @@ public final class Capture implements AutoCloseable {
     public static java.util.Map<String, String> trialAttach(KernelProbe.Result probe) {
         java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
         try (BpfObject obj = BpfObject.open(embeddedObject("peekd.bpf.o"))) {
-            if (KernelProbe.FEXIT.equals(probe.hookSet())) {
-                obj.setAutoload("on_send", false);
-                obj.setAutoload("on_recv", false);
-                obj.setAutoload("on_send_fexit", true);
-                obj.setAutoload("on_recv_fexit", true);
-            }
-            obj.load();
-            List<String> problems = Layouts.verify(obj.btf());
-            if (!problems.isEmpty())
-                throw new BpfException("the BPF object and this build disagree on event layouts: " + String.join("; ", problems));
+            loadChecked(obj, probe);
             for (String p : hooks(probe)) out.put(p, attempt(() -> obj.attach(p)));
             for (String p : CGROUP_HOOKS) out.put(p, attempt(() -> obj.attachCgroup(p, probe.cgroup2())));
             var libc = libcPath();

@@ -124,6 +124,24 @@ final class DaemonHarness implements AutoCloseable {
         return out.toString();
     }
 
+    /** Rows through the daemon's socket, the open window included. */
+    List<JsonNode> liveRows(Path exe) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        JSON.readTree(cli("query", "--json", "--since", "1h", "--exe", exe.toString())).forEach(out::add);
+        return out;
+    }
+
+    /** Waits (bounded) until the live totals of an executable reach sent/recv, then returns them. */
+    long[] awaitLiveTotals(Path exe, long sent, long recv) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        long[] t = totals(liveRows(exe));
+        while ((t[0] < sent || t[1] < recv) && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            t = totals(liveRows(exe));
+        }
+        return t;
+    }
+
     /** Rows of {@code peekd query --json --exe EXE}. */
     List<JsonNode> rows(Path exe) throws Exception {
         List<JsonNode> out = new ArrayList<>();

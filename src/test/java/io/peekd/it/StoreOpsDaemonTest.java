@@ -39,7 +39,7 @@ class StoreOpsDaemonTest {
                 s = server.await();
             }
             // The socket answers with the open window; the database has nothing of it yet.
-            long[] live = peekd.awaitTotals(cli, c.sent(), c.recv());
+            long[] live = peekd.awaitLiveTotals(cli, c.sent(), c.recv());
             assertThat(live[0]).isEqualTo(c.sent());
             assertThat(live[1]).isEqualTo(c.recv());
             try (Reader r = Reader.open(peekd.dir.resolve("data/peekd.db"))) {

@@ -89,9 +89,19 @@ class ExeIdentityKernelTest {
             assertThat(withSha(traffic(rows), before)).as("rows of the first run keep the first hash").isNotEmpty();
         }
 
-        JsonNode state = JSON.readTree(peekd.dir.resolve("data/state.json").toFile());
-        JsonNode exe = state.path("executables").path(cli.toString());
+        // state.json is rewritten every few seconds: wait (bounded) for the second hash to be in it.
+        Path stateFile = peekd.dir.resolve("data/state.json");
+        JsonNode exe = JSON.missingNode();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(stateFile)) {
+                exe = JSON.readTree(stateFile.toFile()).path("executables").path(cli.toString());
+                if (exe.path("hashes").size() >= 2) break;
+            }
+            Thread.sleep(200);
+        }
         assertThat(exe.path("hashes").has(before)).isTrue();
+        assertThat(exe.path("hashes").has(sha256(cli))).isTrue();
         assertThat(exe.path("names").toString()).contains("eid-mod");
         List<String> log = Files.readAllLines(peekd.dir.resolve("log/exe.log"));
         assertThat(log).anySatisfy(l -> assertThat(l).contains("NEW_EXE").contains(cli.toString()).contains(before));

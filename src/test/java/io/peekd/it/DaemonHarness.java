@@ -1,5 +1,6 @@
 package io.peekd.it;
 
+import io.peekd.testkit.Tgen;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peekd.capture.Kernel;
@@ -68,8 +69,7 @@ final class DaemonHarness implements AutoCloseable {
     private static DaemonHarness launch(String alertRules, String extraToml, java.util.Map<String, String> extra,
                                         int writeLimitSeconds, String databaseKeys) throws Exception {
         Kernel.require();
-        Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
-        Files.createDirectories(base);
+        Path base = Tgen.testDir();
         Path dir = Files.createTempDirectory(base, "daemon-");
         Path config = dir.resolve("config.toml");
         String toml = """

@@ -1,5 +1,6 @@
 package io.peekd.it;
 
+import io.peekd.testkit.Tgen;
 import io.peekd.testkit.Exec;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -29,8 +30,7 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     static Path newDir(String prefix) throws Exception {
-        Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
-        Files.createDirectories(base);
+        Path base = Tgen.testDir();
         return Files.createTempDirectory(base, prefix);
     }
 

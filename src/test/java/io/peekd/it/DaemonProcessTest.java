@@ -25,8 +25,7 @@ class DaemonProcessTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static Path newDir() throws Exception {
-        Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
-        Files.createDirectories(base);
+        Path base = Tgen.testDir();
         return Files.createTempDirectory(base, "proc-");
     }
 

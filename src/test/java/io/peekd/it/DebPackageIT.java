@@ -54,7 +54,7 @@ class DebPackageIT {
         if (installed()) ok("dpkg", "--purge", "peekd");
         for (Path p : OWNED) assumeTrue(!Files.exists(p), p + " exists: this machine has a peekd not installed by this test");
         boolean dataWasThere = Files.exists(DATA);
-        Path out = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath().resolve("deb");
+        Path out = Tgen.testDir().resolve("deb");
         Exec pkg = ok("scripts/package", "--jar", System.getProperty("peekd.jar"), "--out", out.toString());
         Path deb = Path.of(pkg.stdout().strip().lines().reduce((a, b) -> b).orElseThrow());
         assertThat(deb.getFileName().toString()).isEqualTo("peekd_" + System.getProperty("peekd.version") + "_amd64.deb");

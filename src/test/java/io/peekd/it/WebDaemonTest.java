@@ -37,8 +37,8 @@ class WebDaemonTest {
     @Test
     void liveFeedAndIgnoreHotReloadInTheDaemon() throws Exception {
         Kernel.require();
-        Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
-        Path dir = Files.createTempDirectory(Files.createDirectories(base), "webd-");
+        Path base = Tgen.testDir();
+        Path dir = Files.createTempDirectory(base, "webd-");
         Path cfg = dir.resolve("config.toml");
         // An hour-long write window: anything the feed shows within the test came from the open window.
         Files.writeString(cfg, """

@@ -54,9 +54,17 @@ public final class Tgen {
     private Tgen() {
     }
 
-    /** Where test executables live: {@code ${peekd.test.dir}}, or {@code target/it}. */
+    /**
+     * Where test files live: {@code ${peekd.test.dir}}, or {@code target/it}. Created on demand,
+     * because CI starts from a fresh checkout where no earlier test has made it.
+     */
     public static Path testDir() {
-        return Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
+        Path dir = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
+        try {
+            return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static Path source() {

@@ -1,5 +1,6 @@
 package io.peekd.tui;
 
+import io.peekd.testkit.Tgen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -35,8 +36,7 @@ final class ViewSession implements AutoCloseable {
 
     /** A fresh directory with the standard test history written "now". */
     static ViewSession create(String name, int cols, int rows) throws Exception {
-        Path base = Path.of(System.getProperty("peekd.test.dir", "target/it")).toAbsolutePath();
-        Files.createDirectories(base);
+        Path base = Tgen.testDir();
         Path dir = Files.createTempDirectory(base, "tui-" + name + "-");
         Files.writeString(dir.resolve("config.toml"), """
                 [paths]

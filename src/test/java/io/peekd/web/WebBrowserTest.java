@@ -1,5 +1,6 @@
 package io.peekd.web;
 
+import io.peekd.testkit.Tgen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,7 +37,7 @@ class WebBrowserTest {
     @BeforeAll
     static void start() throws Exception {
         web = WebFixture.start(dir);
-        browser = Chromium.launch(Path.of("target/it"));
+        browser = Chromium.launch(Tgen.testDir());
         browser.size(1280, 800);
     }
 

@@ -1,5 +1,6 @@
 package io.peekd.web;
 
+import io.peekd.testkit.Tgen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -64,7 +65,7 @@ class WebGeoTest {
                 String want = r.get(raddr).equals("93.184.216.34") ? "US" : r.get(raddr).startsWith("2606:4700:") ? "DE" : "";
                 assertThat(r.get(country)).as(r.get(raddr)).isEqualTo(want);
             }
-            try (Chromium b = Chromium.launch(Path.of("target/it"))) {
+            try (Chromium b = Chromium.launch(Tgen.testDir())) {
                 b.size(1280, 800);
                 b.navigate(base + "/#since=30d&view=destinations");
                 assertThat(b.until("document.body.dataset.loading === '0' && document.body.dataset.seq", Duration.ofSeconds(20))).isTrue();

@@ -1,5 +1,6 @@
 package io.peekd.web;
 
+import io.peekd.testkit.Tgen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
@@ -224,7 +225,7 @@ class WebSecurityTest {
         IgnoreFile ignore = new IgnoreFile(dir.resolve("ignore_extra.toml"));
         try (WebServer dash = WebServer.start(new WebOptions(InetAddress.ofLiteral("127.0.0.1"), 0, null, List.of(), 30,
                 Duration.ofHours(24), 200, db.file, ignore, Optional.empty(), ZoneId.systemDefault()));
-             Chromium browser = Chromium.launch(Path.of("target/it"))) {
+             Chromium browser = Chromium.launch(Tgen.testDir())) {
             String target = "http://127.0.0.1:" + dash.address().getPort();
             String evil = """
                     <!doctype html><title>evil</title>

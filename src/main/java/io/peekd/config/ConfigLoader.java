@@ -33,7 +33,14 @@ public final class ConfigLoader {
     /** A config is a few KiB; a larger file is surely not one, and must not exhaust the daemon's heap. */
     static final int MAX_BYTES = 1 << 20;
 
-    private static final TomlMapper TOML = new TomlMapper();
+    /**
+     * Built on first use, not when the class loads: every command's --config
+     * default reads {@link #DEFAULT_PATH}, and building Jackson there cost
+     * `peekd query --help` about half its start-up.
+     */
+    private static final class Toml {
+        static final TomlMapper MAPPER = new TomlMapper();
+    }
 
     private ConfigLoader() {
     }
@@ -77,7 +84,7 @@ public final class ConfigLoader {
         }
         JsonNode tree;
         try {
-            tree = TOML.readTree(text);
+            tree = Toml.MAPPER.readTree(text);
         } catch (JacksonException e) {
             throw syntax(file, text, e.getOriginalMessage(), e.getLocation());
         } catch (RuntimeException e) {

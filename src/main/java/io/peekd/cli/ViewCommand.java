@@ -27,13 +27,20 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "view", mixinStandardHelpOptions = true,
-        description = {"Browse the traffic history in a full-screen terminal view (like picosnitch view).",
-                "One tab per dimension: executables, names, commands, hashes, parents, users, ports,",
-                "addresses, domains, containers and time; each row shows bytes sent, received and total.",
-                "Keys: left/right tab, up/down/PgUp/PgDn/Home/End move, space/enter/f filter (drill down),",
-                "e exclude, backspace/F/E remove filter, t/T time range, h/H step through history,",
-                "u/U byte units, r refresh, ? help, q quit.",
-                "Without a terminal that can draw full screen (TERM=dumb, a pipe) it prints the first tab."})
+        description = {
+                "Browse the traffic history full-screen, like picosnitch view.",
+                "One tab per dimension: executables, names, commands, hashes, parents,",
+                "users, ports, addresses, domains, containers and time. Each row shows",
+                "the bytes sent, received and their total.",
+                "",
+                "Keys: left/right switch tab; up/down, PgUp/PgDn, Home/End move;",
+                "space/enter/f filter on the entry (drill down); e exclude it;",
+                "backspace/F/E remove the last filter; t/T time range; h/H step through",
+                "history; u/U byte units; r refresh; ? help; q quit.",
+                "",
+                "Without a terminal that can draw full screen (TERM=dumb, output to a",
+                "pipe or file) it prints the starting tab as a table instead.",
+                ""})
 final class ViewCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;

@@ -1,0 +1,95 @@
+package io.peekd.tui;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.peekd.cli.Main;
+
+/** {@code peekd view} from the command line, where no terminal is involved. */
+class ViewCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private Path config() throws Exception {
+        Path c = dir.resolve("config.toml");
+        Files.writeString(c, """
+                [paths]
+                data_dir = "%s/data"
+                run_dir = "%s/run"
+                log_dir = "%s/log"
+                """.formatted(dir, dir, dir));
+        return c;
+    }
+
+    private static String[] run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int rc = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+        return new String[] {Integer.toString(rc), out.toString(), err.toString()};
+    }
+
+    @Test
+    void helpExplainsTheKeysAndOptions() {
+        String[] r = run("view", "--help");
+        assertThat(r[0]).isEqualTo("0");
+        assertThat(r[1]).contains("full-screen", "space/enter/f filter", "t/T time range", "h/H step through",
+                "--tab", "--range", "--units", "--refresh", "--print", "--config");
+        assertThat(run("--help")[1]).contains("view");
+    }
+
+    @Test
+    void badOptionsSayWhatIsAllowed() throws Exception {
+        String[] r = run("view", "--config", config().toString(), "--tab", "exes");
+        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[2]).contains("unknown tab \"exes\"", "exe, name, cmdline");
+        r = run("view", "--config", config().toString(), "--range", "2h");
+        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[2]).contains("all, 1m, 5m, 15m, 1h");
+        r = run("view", "--config", config().toString(), "--refresh", "-1");
+        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[2]).contains("--refresh");
+    }
+
+    @Test
+    void noDatabaseYetIsAClearError() throws Exception {
+        String[] r = run("view", "--config", config().toString());
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("no data yet", "peekd.db", "is the daemon running");
+    }
+
+    @Test
+    void withoutATerminalItPrintsTheTab() throws Exception {
+        Path cfg = config();
+        ViewDb.write(dir.resolve("data/peekd.db"), Instant.now());
+        // Under the test runner stdout is a pipe: the view prints instead of drawing.
+        String[] r = run("view", "--config", cfg.toString(), "--tab", "user", "--units", "B");
+        assertThat(r[0]).isEqualTo("0");
+        assertThat(r[1]).containsPattern("USER\\s+SENT\\s+RECEIVED\\s+TOTAL")
+                .containsPattern("root \\(0\\)\\s+5400 B\\s+1006200 B\\s+1011600 B")
+                .containsPattern("alice \\(1000\\)\\s+1500 B\\s+27000 B\\s+28500 B")
+                .containsPattern("total \\(all time, 3 rows\\)\\s+6942 B\\s+1033243 B\\s+1040185 B");
+        r = run("view", "--config", cfg.toString(), "--print", "--tab", "exe", "--range", "1h", "--units", "B");
+        assertThat(r[1]).contains("/usr/bin/wget", "/usr/bin/curl", "/tmp/evil\\x1b[2J\\x1b[H")
+                .doesNotContain("/usr/sbin/sshd").doesNotContain("\u001b");
+        r = run("view", "--config", cfg.toString(), "--print", "--tab", "sha256");
+        assertThat(r[1]).containsPattern("SHA256\\s+VERDICT\\s+SENT");
+    }
+
+    @Test
+    void aFileThatIsNotADatabaseIsRefused() throws Exception {
+        Path cfg = config();
+        Files.createDirectories(dir.resolve("data"));
+        Files.writeString(dir.resolve("data/peekd.db"), "not sqlite at all, just text ".repeat(100));
+        String[] r = run("view", "--config", cfg.toString(), "--print");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).startsWith("peekd: ").contains("peekd.db");
+    }
+}

@@ -11,6 +11,8 @@ import io.peekd.tui.TimeRange;
 import io.peekd.tui.ViewApp;
 import java.io.Console;
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -96,7 +98,8 @@ final class ViewCommand implements Callable<Integer> {
         }
         // Saved before JLine touches the terminal: its own restore loses the line speed.
         Tty.State tty = Tty.save(0).orElse(null);
-        Terminal terminal = TerminalBuilder.builder().name("peekd view").system(true).dumb(true).build();
+        Terminal terminal = TerminalBuilder.builder().name("peekd view").system(true).dumb(true)
+                .encoding(localeCharset()).build();
         if (!ViewApp.fullScreenCapable(terminal)) {
             terminal.close();
             if (tty != null) {
@@ -109,6 +112,19 @@ final class ViewCommand implements Callable<Integer> {
         }
         return ViewApp.run(terminal, tty, reader, annotator,
                 new ViewApp.Options(tab, range, units, Duration.ofSeconds(refresh), zone));
+    }
+
+    /**
+     * The locale's character set (LANG/LC_ALL), which is what the terminal was set up for;
+     * the JVM's default is UTF-8 whatever the locale says. Under LANG=C the view then draws
+     * with ASCII only.
+     */
+    private static Charset localeCharset() {
+        try {
+            return Charset.forName(System.getProperty("native.encoding", "UTF-8"));
+        } catch (IllegalArgumentException e) {
+            return StandardCharsets.UTF_8;
+        }
     }
 
     private int printed(PrintWriter out, Reader reader, Annotator annotator, ZoneId zone) throws Exception {

@@ -452,6 +452,23 @@ class ViewTmuxTest {
     }
 
     @Test
+    void aPlainAsciiLocaleGetsAsciiLines() throws Exception {
+        try (ViewSession v = ViewSession.create("ascii", 80, 24)) {
+            v.start(Map.of("TERM", "xterm-256color", "LANG", "C", "LC_ALL", "C"), "--refresh", "0");
+            String s = v.awaitLoaded();
+            assertThat(s).contains("  exe | name | cmdline |").containsPattern("(?m)^>/usr/bin/wget")
+                    .contains(" all time | 1/4 | ");
+            assertThat(s).doesNotContain("\u2502").doesNotContain("\u203a");
+            v.tmux.keys("e");
+            v.tmux.await("filter: exe != /usr/bin/wget");
+            v.tmux.save("ascii-locale");
+            v.tmux.keys("q");
+            assertThat(v.awaitExit()).isZero();
+            v.assertTerminalRestored();
+        }
+    }
+
+    @Test
     void dumbTerminalGetsThePrintedTable() throws Exception {
         try (ViewSession v = ViewSession.create("dumb", 80, 24)) {
             v.start(Map.of("TERM", "dumb"), "--units", "B");

@@ -121,8 +121,21 @@ final class Tmux implements AutoCloseable {
 
     @Override
     public void close() {
+        String path = null;
+        try {
+            path = format("#{socket_path}");
+        } catch (AssertionError e) {
+            // the server is already gone
+        }
         // Only this test's server: the socket name is ours alone.
         tmux("kill-server");
+        if (path != null && !path.isEmpty()) {
+            try {
+                Files.deleteIfExists(Path.of(path));
+            } catch (IOException e) {
+                // a stale socket file is harmless
+            }
+        }
     }
 
     private String tmux(String... args) {

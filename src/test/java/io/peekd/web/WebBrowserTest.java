@@ -49,9 +49,17 @@ class WebBrowserTest {
 
     /** Loads the page (or a hash state of it) and waits until every view has rendered. */
     static void open(String hash) throws Exception {
+        // A fresh document each time: a change of hash alone would keep the old page and its flags.
+        browser.navigate("about:blank");
+        assertThat(browser.until("location.href === 'about:blank'", WAIT)).isTrue();
         browser.navigate(web.base + "/" + hash);
-        assertThat(browser.until("document.body && document.body.dataset.seq && document.body.dataset.loading === '0'", WAIT))
-                .as("page rendered").isTrue();
+        boolean ok = browser.until("document.body && document.body.dataset.seq && document.body.dataset.loading === '0'", WAIT);
+        if (!ok) {
+            throw new AssertionError("page did not render: " + browser.eval("JSON.stringify({href: location.href,"
+                    + " data: document.body && Object.assign({}, document.body.dataset),"
+                    + " error: document.getElementById('error') && document.getElementById('error').textContent})")
+                    + " page errors: " + browser.pageErrors());
+        }
     }
 
     /** Runs an action that triggers a refresh, and waits for the refresh to finish. */

@@ -24,8 +24,9 @@
     const s = m >= 0 ? '+' : '-', a = Math.abs(m);
     return 'UTC' + s + String(Math.floor(a / 60)).padStart(2, '0') + ':' + String(a % 60).padStart(2, '0');
   };
+  // The flag emoji, followed by the code for systems without an emoji font.
   const flag = (cc) => cc && /^[A-Z]{2}$/.test(cc)
-    ? String.fromCodePoint(...[...cc].map((c) => 0x1f1e6 + c.charCodeAt(0) - 65)) : '';
+    ? String.fromCodePoint(...[...cc].map((c) => 0x1f1e6 + c.charCodeAt(0) - 65)) + '\u00a0' + cc : '';
   const el = (tag, attrs, ...kids) => {
     const e = document.createElement(tag);
     if (attrs) for (const [k, v] of Object.entries(attrs)) {
@@ -387,7 +388,7 @@
       const shown = k === 'time' ? time(Date.parse(v) / 1000) + ' (' + v + ')' : (v == null ? '(none)' : String(v));
       dl.append(el('dt', { text: k }), el('dd', { text: shown }));
     }
-    if (cc) dl.append(el('dt', { text: 'country' }), el('dd', { text: flag(cc) + ' ' + cc }));
+    if (cc) dl.append(el('dt', { text: 'country' }), el('dd', { text: flag(cc) }));
     const actions = el('div', { class: 'actions' });
     if (r.raddr) actions.append(el('button', { type: 'button', onclick: () => changeIgnore('add', 'ips', r.raddr) }, 'Ignore ' + r.raddr));
     if (r.domain) actions.append(el('button', { type: 'button', onclick: () => changeIgnore('add', 'domains', r.domain) }, 'Ignore ' + r.domain));
@@ -557,6 +558,10 @@
     setInterval(() => { if (S.auto && !S.from && document.visibilityState === 'visible') refresh(); },
       Math.max(5, meta.refresh_seconds) * 1000);
     startLive();
+    // A page kept in the back/forward cache would hold its live connection open, and browsers
+    // allow only six connections per host: close it when the page is hidden, reopen on return.
+    window.addEventListener('pagehide', () => { if (liveSource) { liveSource.close(); liveSource = null; } });
+    window.addEventListener('pageshow', (e) => { if (e.persisted) startLive(); });
     renderLive();
     await refresh();
   }

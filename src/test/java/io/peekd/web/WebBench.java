@@ -33,6 +33,7 @@ public final class WebBench {
         Path dir = Path.of(args.length > 0 ? args[0] : "bench/out/web").toAbsolutePath();
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
         int iterations = args.length > 2 ? Integer.parseInt(args[2]) : 40;
+        boolean pageOnly = args.length > 3 && args[3].equals("page");
         Path data = Files.createDirectories(dir.resolve("data"));
         Path db = data.resolve("peekd.db");
         Instant now = Instant.now();
@@ -50,7 +51,7 @@ public final class WebBench {
                     "/api/groups?by=rport&limit=10&", "/api/destinations?limit=200&", "/api/processes?limit=200&",
                     "/api/flows?limit=200&exe=/usr/bin/app-7&", "/api/alerts?limit=500&");
             List<Double> all24 = new ArrayList<>();
-            for (String range : List.of("since=1h", "since=24h", "since=7d", "since=30d")) {
+            for (String range : pageOnly ? List.<String>of() : List.of("since=1h", "since=24h", "since=7d", "since=30d")) {
                 for (String c : calls) {
                     // Long ranges take seconds per call on this size; fewer rounds keep the run short.
                     int rounds = range.equals("since=30d") ? 3 : range.equals("since=7d") ? Math.max(5, iterations / 4) : iterations;
@@ -62,29 +63,35 @@ public final class WebBench {
                             range.substring(6), pct(ms, 50), pct(ms, 95), ms[ms.length - 1], cpu));
                 }
             }
+            if (!pageOnly) {
             double[] a = all24.stream().mapToDouble(Double::doubleValue).sorted().toArray();
             report.append(String.format("%nAll calls of the default view (24 h): p95 %.1f ms over %d requests.%n",
                     pct(a, 95), a.length));
             double[] ex = measure(http, base + "/api/export?since=24h", 3);
             report.append(String.format("CSV export of 24 h: %.0f ms.%n", ex[ex.length - 1]));
+            }
 
             try (Chromium c = Chromium.launch(dir.resolve("chromium"))) {
                 c.size(1280, 800);
                 c.send("Network.enable", Map.of());
                 c.send("Network.setCacheDisabled", Map.of("cacheDisabled", true));
-                double[] first = new double[7];
+                double[] first = new double[7], charts = new double[7];
                 for (int i = 0; i < first.length; i++) {
                     c.navigate("about:blank");
-                    long t0 = System.nanoTime();
+                    c.until("location.href === 'about:blank'", Duration.ofSeconds(10));
                     c.navigate(base + "/");
-                    if (!c.until("document.body && document.body.dataset.firstRender", Duration.ofSeconds(30)))
+                    if (!c.until("document.body && document.body.dataset.chartsRender", Duration.ofSeconds(60)))
                         throw new IllegalStateException("page did not render");
-                    first[i] = (System.nanoTime() - t0) / 1e6;
+                    // Milliseconds from the start of navigation, as the page measured them.
+                    first[i] = c.eval("+document.body.dataset.firstRender").asDouble();
+                    charts[i] = c.eval("+document.body.dataset.chartsRender").asDouble();
                 }
                 Arrays.sort(first);
-                report.append(String.format("First render in Chromium (cache disabled, 1280x800, cards + charts + table"
-                        + " drawn): median %.0f ms, max %.0f ms over %d loads.%n", pct(first, 50), first[first.length - 1],
-                        first.length));
+                Arrays.sort(charts);
+                report.append(String.format("First render in Chromium (cache disabled, 1280x800), from navigation start:"
+                        + " cards and table median %.0f ms (max %.0f), with the charts median %.0f ms (max %.0f),"
+                        + " over %d loads.%n", pct(first, 50), first[first.length - 1], pct(charts, 50),
+                        charts[charts.length - 1], first.length));
             }
         }
         report.insert(0, "rows: " + n + ", database " + Files.size(db) / (1 << 20) + " MiB, CPU cores: "

@@ -474,20 +474,23 @@
     $('csv').href = '/api/export?' + filterQuery().toString();
     try {
       const bucket = S.bucket === 'auto' ? {} : { bucket: S.bucket };
-      const [summary, ts, groups, ports] = await Promise.all([
-        api('/api/summary', filterQuery()),
-        api('/api/timeseries', filterQuery({ by: S.by, series: '8', ...bucket })),
-        api('/api/groups', filterQuery({ by: S.by, limit: String(meta.top_limit) })),
-        api('/api/groups', filterQuery({ by: 'rport', limit: '10' })),
-      ]);
+      // Each part is drawn as soon as its answer arrives: the cards and the table are cheap and
+      // come first; the charts (the dearest query) fill in after them.
+      const mine = (fn) => (x) => { if (my === seq) fn(x); };
+      const summaryDone = api('/api/summary', filterQuery()).then(mine(renderSummary));
+      const groupsDone = api('/api/groups', filterQuery({ by: S.by, limit: String(meta.top_limit) }))
+        .then(mine((groups) => { meta.countries = groups.countries || {}; renderGroups(groups); }));
+      const chartsDone = api('/api/timeseries', filterQuery({ by: S.by, series: '8', ...bucket })).then(mine(renderCharts));
+      const portsDone = api('/api/groups', filterQuery({ by: 'rport', limit: '10' })).then(mine(renderPorts));
+      // Marked as handled here, so a failure while the first two are awaited is not reported twice.
+      [chartsDone, portsDone].forEach((p) => p.catch(() => {}));
+      await Promise.all([summaryDone, groupsDone]);
       if (my !== seq) return;
-      meta.countries = groups.countries || {};
-      renderSummary(summary);
-      renderCharts(ts);
-      renderPorts(ports);
-      renderGroups(groups);
       showError(null);
       document.body.dataset.firstRender = document.body.dataset.firstRender || String(Math.round(performance.now()));
+      await Promise.all([chartsDone, portsDone]);
+      if (my !== seq) return;
+      document.body.dataset.chartsRender = document.body.dataset.chartsRender || String(Math.round(performance.now()));
       const [dest, tree, alerts] = await Promise.all([
         api('/api/destinations', filterQuery({ limit: String(meta.top_limit) })),
         api('/api/processes', filterQuery({ limit: String(meta.top_limit) })),

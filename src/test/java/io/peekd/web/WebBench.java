@@ -46,7 +46,7 @@ public final class WebBench {
         try (WebServer s = WebServer.start(o)) {
             String base = "http://127.0.0.1:" + s.address().getPort();
             HttpClient http = HttpClient.newHttpClient();
-            report.append("| call | range | p50 ms | p95 ms | max ms | CPU ms/call |\n|---|---|---|---|---|---|\n");
+            if (!pageOnly) report.append("| call | range | p50 ms | p95 ms | max ms | CPU ms/call |\n|---|---|---|---|---|---|\n");
             List<String> calls = List.of("/api/summary?", "/api/timeseries?by=exe&series=8&", "/api/groups?by=exe&limit=200&",
                     "/api/groups?by=rport&limit=10&", "/api/destinations?limit=200&", "/api/processes?limit=200&",
                     "/api/flows?limit=200&exe=/usr/bin/app-7&", "/api/alerts?limit=500&");

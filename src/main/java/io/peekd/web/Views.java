@@ -97,7 +97,8 @@ final class Views {
     }
 
     /** The inner, per-identity aggregation with the flow columns of {@code dims} as x.d0, x.d1... */
-    private static String inner(Filter f, List<Dim> dims, String extraSelect, String extraGroup, List<Object> args) {
+    private static String inner(Filter f, List<Dim> dims, String extraSelect, String extraGroup, boolean pids,
+                                List<Object> args) {
         StringBuilder sel = new StringBuilder("SELECT f.ident_id AS iid");
         StringBuilder grp = new StringBuilder(" GROUP BY f.ident_id");
         for (int i = 0; i < dims.size(); i++) {
@@ -109,8 +110,10 @@ final class Views {
             sel.append(", ").append(extraSelect);
             grp.append(", ").append(extraGroup);
         }
+        // Distinct pids cost a sort per group; only the process tree asks for them.
         return sel + ", sum(f.sent) AS s, sum(f.recv) AS r, sum(f.conns) AS n, count(*) AS k, min(f.time) AS mi,"
-                + " max(f.time) AS ma, count(DISTINCT f.pid) AS np FROM flows f" + f.where(args) + grp;
+                + " max(f.time) AS ma" + (pids ? ", count(DISTINCT f.pid) AS np" : "")
+                + " FROM flows f" + f.where(args) + grp;
     }
 
     /** A dimension's expression over the inner aggregation joined to the identity tables. */
@@ -124,7 +127,7 @@ final class Views {
         for (int i = 0; i < by.size(); i++) exprs.add(outer(by, i));
         String groupBy = String.join(", ", exprs);
         String sql = "SELECT " + groupBy + ", sum(x.s), sum(x.r), sum(x.n), sum(x.k), min(x.mi), max(x.ma) FROM ("
-                + inner(f, by, null, null, args) + ") x" + IDENT_JOIN + " GROUP BY " + groupBy
+                + inner(f, by, null, null, false, args) + ") x" + IDENT_JOIN + " GROUP BY " + groupBy
                 + " ORDER BY " + order.sql + ", " + groupBy + " LIMIT ?";
         args.add(limit);
         return db.read(c -> {
@@ -183,7 +186,7 @@ final class Views {
         innerArgs.add(bucket);
         innerArgs.add(bucket);
         innerArgs.add(off);
-        String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", innerArgs);
+        String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", false, innerArgs);
         // The bucket's four values come first in the inner SELECT, before the filter's.
         List<Object> all = new ArrayList<>(args);
         all.addAll(innerArgs);
@@ -239,7 +242,7 @@ final class Views {
     List<Proc> processes(Filter f, int limit) {
         List<Object> args = new ArrayList<>();
         String sql = "SELECT e.path, i.name, max(e.sha256), max(i.user), sum(x.np), sum(x.s), sum(x.r),"
-                + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (" + inner(f, List.of(), null, null, args) + ") x"
+                + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (" + inner(f, List.of(), null, null, true, args) + ") x"
                 + IDENT_JOIN + " GROUP BY e.path, i.name, pe.path, i.pname ORDER BY sum(x.s) + sum(x.r) DESC LIMIT ?";
         args.add(limit);
         record Raw(Proc p, String pexe, String pname) {

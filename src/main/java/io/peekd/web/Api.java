@@ -72,6 +72,12 @@ final class Api {
             error(ex, 405, ex.getRequestMethod() + " is not allowed here");
             return;
         }
+        if ("HEAD".equals(ex.getRequestMethod()) && (path.equals("/api/export") || path.equals("/api/live"))) {
+            // Streams: a HEAD answers with the type and nothing else, without running the query.
+            Web.send(ex, 200, path.equals("/api/live") ? "text/event-stream; charset=utf-8" : "text/csv; charset=utf-8",
+                    new byte[0]);
+            return;
+        }
         Instant now = Instant.now();
         switch (path) {
             case "/api/meta" -> {

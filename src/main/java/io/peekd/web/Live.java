@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -185,6 +184,5 @@ final class Live implements AutoCloseable {
         closed = true;
         ticker.interrupt();
         for (Client c : clients) drop(c);
-        Objects.requireNonNull(ticker);
     }
 }

@@ -190,8 +190,9 @@ final class Views {
         // The bucket's four values come first in the inner SELECT, before the filter's.
         List<Object> all = new ArrayList<>(args);
         all.addAll(innerArgs);
-        String sql = "SELECT x.t, " + seriesExpr + " AS k, sum(x.s), sum(x.r) FROM (" + inner + ") x" + IDENT_JOIN
-                + " GROUP BY x.t, k";
+        // The alias must not be a column of x (x.k is a row count): GROUP BY takes a column first.
+        String sql = "SELECT x.t, " + seriesExpr + " AS series_key, sum(x.s), sum(x.r) FROM (" + inner + ") x"
+                + IDENT_JOIN + " GROUP BY x.t, series_key";
         args.clear();
         args.addAll(all);
         Map<String, long[][]> byKey = new LinkedHashMap<>();

@@ -132,6 +132,21 @@ class WebApiTest {
             JsonNode times = ts.get("times");
             for (int i = 1; i < times.size(); i++) assertThat(times.get(i).asLong() - times.get(i - 1).asLong()).isEqualTo(bucket);
         }
+        // Each series holds its own group's bytes.
+        JsonNode byExe = web.json("/api/timeseries?since=30d&by=exe&bucket=hour");
+        for (JsonNode s : byExe.get("series")) {
+            String exe = s.get("key").asText();
+            long recv = 0;
+            for (JsonNode v : s.get("recv")) recv += v.asLong();
+            assertThat(recv).as(exe).isEqualTo(web.db.sums(r -> exe.equals(r.id().exe()))[1]);
+        }
+        JsonNode byPort = web.json("/api/timeseries?since=30d&by=rport&bucket=day");
+        for (JsonNode s : byPort.get("series")) {
+            int port = s.get("key").asInt();
+            long sent = 0;
+            for (JsonNode v : s.get("sent")) sent += v.asLong();
+            assertThat(sent).as("port " + port).isEqualTo(web.db.sums(r -> r.rport() == port)[0]);
+        }
         JsonNode top2 = web.json("/api/timeseries?since=24h&by=exe&series=2");
         List<String> keys = new ArrayList<>();
         top2.get("series").forEach(s -> keys.add(s.get("key").isNull() ? null : s.get("key").asText()));

@@ -144,7 +144,9 @@
   }
   function timeAxisOption(ts, type, pick, withZoom) {
     const series = ts.series.map((s) => ({
-      name: seriesName(s.key), type, stack: 'all', symbol: 'none', sampling: 'lttb',
+      // Down-sampling each series on its own would misalign a stack of bars; lines may.
+      name: seriesName(s.key), type, stack: 'all', symbol: 'none', sampling: type === 'line' ? 'lttb' : undefined,
+      barMaxWidth: 24, barMinWidth: 1,
       areaStyle: type === 'line' ? { opacity: 0.55 } : undefined, lineStyle: { width: 1 },
       emphasis: { focus: 'series' },
       data: ts.times.map((t, i) => [t * 1000, pick(s, i)]),

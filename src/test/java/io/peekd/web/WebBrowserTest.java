@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WebBrowserTest {
     static final Path SHOTS = Path.of("target/web-screenshots");
-    static final Duration WAIT = Duration.ofSeconds(20);
+    static final Duration WAIT = Duration.ofSeconds(45); // generous: CI machines are shared
 
     @TempDir
     static Path dir;
@@ -244,7 +244,7 @@ class WebBrowserTest {
             s.writer().flush(Duration.ofSeconds(30));
         }
         long stored = System.currentTimeMillis();
-        assertThat(browser.until("document.querySelector('#t-live tr[data-exe=\"/opt/new/uploader\"]')", Duration.ofSeconds(15)))
+        assertThat(browser.until("document.querySelector('#t-live tr[data-exe=\"/opt/new/uploader\"]')", Duration.ofSeconds(30)))
                 .as("new connection shown without reload").isTrue();
         System.out.println("live: new row shown " + (System.currentTimeMillis() - stored) + " ms after it was stored");
         String row = browser.text("document.querySelector('#t-live tr[data-exe=\"/opt/new/uploader\"]').textContent");

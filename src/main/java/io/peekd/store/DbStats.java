@@ -32,7 +32,8 @@ public record DbStats(Path file, int schemaVersion, String dbId, List<Table> tab
     public record Table(String name, long rows, Instant oldest, Instant newest, Instant cutoff) {
     }
 
-    private static final List<String> TIMED = List.of("flows", "rollup_minute", "rollup_hour", "rollup_day", "outbox");
+    private static final List<String> TIMED = List.of("flows", "rollup_minute", "rollup_hour", "rollup_hour_ident",
+            "rollup_day", "rollup_day_ident", "outbox");
     private static final List<String> PLAIN = List.of("exes", "idents", "rollup_idents");
 
     static DbStats read(Connection c, Path file) throws SQLException {

@@ -282,6 +282,11 @@ public final class Reader implements AutoCloseable {
         return inSnapshot("outbox", () -> Outbox.read(c, afterSeq, limit));
     }
 
+    /** Rollup identities that no day rollup refers to (retention deletes them). */
+    synchronized List<Long> unreferencedRollupIdents() {
+        return inSnapshot("rollup identities", () -> Retention.unreferenced(c));
+    }
+
     /** This database's random id, fixed when it was created (schema step 2). */
     public synchronized String dbId() {
         return inSnapshot("db id", () -> Outbox.dbId(c));

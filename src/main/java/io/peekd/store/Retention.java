@@ -7,7 +7,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -76,8 +78,12 @@ public final class Retention {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("flows", ReportSql.floor(t - p.rawDays() * 86_400L, 60));
         m.put(Rollups.Level.MINUTE.table, ReportSql.floor(t - p.minuteDays() * 86_400L, 3_600));
-        m.put(Rollups.Level.HOUR.table, ReportSql.floor(t - p.hourDays() * 86_400L, 86_400));
-        m.put(Rollups.Level.DAY.table, ReportSql.floor(t - p.dayDays() * 86_400L, 86_400));
+        long hour = ReportSql.floor(t - p.hourDays() * 86_400L, 86_400);
+        m.put(Rollups.Level.HOUR.table, hour);
+        m.put(Rollups.Level.HOUR.identTable, hour);
+        long day = ReportSql.floor(t - p.dayDays() * 86_400L, 86_400);
+        m.put(Rollups.Level.DAY.table, day);
+        m.put(Rollups.Level.DAY.identTable, day);
         return m;
     }
 
@@ -87,7 +93,8 @@ public final class Retention {
      * @throws StoreException when a step fails; what was deleted stays deleted, and the next
      *         run continues from the recorded cutoffs
      */
-    public static Summary run(Writer w, Policy p, Instant now) throws InterruptedException {
+    public static Summary run(Store store, Policy p, Instant now) throws InterruptedException {
+        Writer w = store.writer();
         Map<String, Long> deleted = new LinkedHashMap<>();
         Map<String, Instant> shown = new LinkedHashMap<>();
         for (Map.Entry<String, Long> e : cutoffs(p, now).entrySet()) {
@@ -109,15 +116,7 @@ public final class Retention {
             }
             deleted.put(table, total);
         }
-        long idents = 0;
-        while (true) {
-            long n = await(w.task("prune rollup identities", Retention::deleteIdentChunk));
-            idents += n;
-            if (n == 0) {
-                break;
-            }
-        }
-        deleted.put("rollup_idents", idents);
+        deleted.put("rollup_idents", pruneIdentities(store));
         Summary s = new Summary(deleted, shown);
         if (s.total() > 0) {
             LOG.log(System.Logger.Level.INFO, "retention deleted " + deleted + " (cutoffs " + shown + ")");
@@ -160,7 +159,7 @@ public final class Retention {
         }
         long span = switch (table) {
             case "rollup_minute" -> 3_600;
-            case "rollup_hour" -> 86_400;
+            case "rollup_hour", "rollup_hour_ident" -> 86_400;
             default -> 7 * 86_400;
         };
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE bucket < ?")) {
@@ -170,12 +169,50 @@ public final class Retention {
         }
     }
 
-    private static long deleteIdentChunk(Connection c) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            return st.executeUpdate("DELETE FROM rollup_idents WHERE id IN (SELECT r.id FROM rollup_idents r"
-                    + " WHERE NOT EXISTS (SELECT 1 FROM rollup_day d WHERE d.rid = r.id)"
-                    + " AND NOT EXISTS (SELECT 1 FROM idents i WHERE i.rollup_id = r.id) LIMIT " + CHUNK_ROWS + ")");
+    /**
+     * Deletes rollup identities that nothing refers to any more. Which ones is found by a
+     * reader (a scan of the day table, which has every identity the finer tables have, as it
+     * is kept longest), without holding the write lock; the writer then deletes those that no
+     * idents row refers to either. That second check is enough: a new rollup row can only come
+     * from a new raw row, whose idents row then exists.
+     */
+    private static long pruneIdentities(Store store) throws InterruptedException {
+        List<Long> candidates = new ArrayList<>();
+        try (Reader r = store.reader()) {
+            candidates.addAll(r.unreferencedRollupIdents());
         }
+        long deleted = 0;
+        for (int i = 0; i < candidates.size(); i += CHUNK_ROWS) {
+            List<Long> chunk = candidates.subList(i, Math.min(candidates.size(), i + CHUNK_ROWS));
+            deleted += await(store.writer().task("prune rollup identities", c -> {
+                int n = 0;
+                try (Statement tx = c.createStatement();
+                     PreparedStatement ps = c.prepareStatement("DELETE FROM rollup_idents WHERE id = ?"
+                             + " AND NOT EXISTS (SELECT 1 FROM idents WHERE rollup_id = ?)")) {
+                    tx.execute("BEGIN IMMEDIATE");
+                    for (long id : chunk) {
+                        ps.setLong(1, id);
+                        ps.setLong(2, id);
+                        n += ps.executeUpdate();
+                    }
+                    tx.execute("COMMIT");
+                }
+                return (long) n;
+            }));
+        }
+        return deleted;
+    }
+
+    /** Run on a reader: rollup identities with no day row. */
+    static List<Long> unreferenced(Connection c) throws SQLException {
+        List<Long> out = new ArrayList<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                "SELECT id FROM rollup_idents EXCEPT SELECT rid FROM " + Rollups.Level.DAY.identTable)) {
+            while (rs.next()) {
+                out.add(rs.getLong(1));
+            }
+        }
+        return out;
     }
 
     private static <T> T await(java.util.concurrent.CompletableFuture<T> f) throws InterruptedException {

@@ -104,7 +104,7 @@ public final class StoreOps implements AutoCloseable {
     /** One round of retention; a failure is reported and the next round tries again. */
     void maintain() {
         try {
-            lastRetention = Retention.run(store.writer(), settings.retention(), Instant.now());
+            lastRetention = Retention.run(store, settings.retention(), Instant.now());
             lastRetentionAt = Instant.now();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -188,7 +188,7 @@ class ReportCommandTest {
                 store.writer().submit(batch);
             }
             store.writer().flush(Duration.ofSeconds(60));
-            Retention.run(store.writer(), new Retention.Policy(1, 1, 1, 1), T.plus(Duration.ofDays(3)));
+            Retention.run(store, new Retention.Policy(1, 1, 1, 1), T.plus(Duration.ofDays(3)));
         }
         Run v = peekd("db", "vacuum");
         assertThat(v.rc()).as(v.err()).isZero();

@@ -101,6 +101,13 @@ class RollupReportTest {
                         + " GROUP BY bucket ORDER BY bucket";
                 List<List<Long>> a = rows(st, rawSums), b = rows(st, rollupSums);
                 assertThat(b).as(l.table).isEqualTo(a);
+                if (l.identTable != null) {
+                    assertThat(rows(st, rollupSums.replace(l.table, l.identTable))).as(l.identTable).isEqualTo(a);
+                    // per identity as well
+                    String perIdent = "SELECT bucket, rid, sum(sent), sum(recv), sum(conns), sum(windows) FROM %s"
+                            + " GROUP BY 1, 2 ORDER BY 1, 2";
+                    assertThat(rows(st, perIdent.formatted(l.identTable))).isEqualTo(rows(st, perIdent.formatted(l.table)));
+                }
                 assertThat(a.size()).as(l.table + " buckets").isGreaterThan(l == Rollups.Level.DAY ? 2 : 10);
             }
             // Per identity and destination too, not only per bucket.
@@ -222,7 +229,7 @@ class RollupReportTest {
             store(s, h);
             // "now" is 2 days after the start: raw keeps 1 day, minutes 1 day, hours 2 days.
             Instant now = BASE.plus(Duration.ofDays(2)).plusSeconds(4321);
-            Retention.Summary sum = Retention.run(s.writer(), new Retention.Policy(1, 1, 2, 3650), now);
+            Retention.Summary sum = Retention.run(s, new Retention.Policy(1, 1, 2, 3650), now);
             assertThat(sum.deleted().get("flows")).isPositive();
             assertThat(sum.cutoffs().get("flows")).isEqualTo(Instant.parse("2026-01-11T01:12:00Z"));
             assertThat(sum.cutoffs().get("rollup_minute")).isEqualTo(Instant.parse("2026-01-11T01:00:00Z"));
@@ -243,7 +250,7 @@ class RollupReportTest {
                 assertThat(lp.rows()).isEqualTo(reference(rows, lp.from(), to, List.of(Dim.LPORT), x -> true));
             }
             // Retention never moves a cutoff back, even when it is made longer.
-            Retention.Summary again = Retention.run(s.writer(), new Retention.Policy(30, 30, 30, 3650), now);
+            Retention.Summary again = Retention.run(s, new Retention.Policy(30, 30, 30, 3650), now);
             assertThat(again.cutoffs()).isEqualTo(sum.cutoffs());
             assertThat(again.total()).isZero();
         }

@@ -1,0 +1,61 @@
+import io.peekd.cli.Main;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Times peekd commands in one JVM: the first run is cold (classes loading, SQLite pages
+ * from disk), the next ones warm. Prints min, median and max of the warm runs in ms.
+ *
+ * usage: Measure CONFIG RUNS -- command args... [-- command args...]
+ */
+public final class Measure {
+    public static void main(String[] args) {
+        String config = args[0];
+        int runs = Integer.parseInt(args[1]);
+        List<List<String>> commands = new ArrayList<>();
+        for (int i = 2; i < args.length; i++) {
+            if (args[i].equals("--")) {
+                commands.add(new ArrayList<>());
+            } else {
+                commands.getLast().add(args[i]);
+            }
+        }
+        for (List<String> cmd : commands) {
+            List<String> argv = new ArrayList<>(cmd);
+            argv.add(1, "--config");
+            argv.add(2, config);
+            long[] ms = new long[runs];
+            String out = "";
+            long cold = 0;
+            for (int r = -1; r < runs; r++) {
+                StringWriter o = new StringWriter(), e = new StringWriter();
+                long t = System.nanoTime();
+                int rc = Main.run(new PrintWriter(o), new PrintWriter(e), argv.toArray(String[]::new));
+                long el = (System.nanoTime() - t) / 1_000_000;
+                if (rc != 0) {
+                    throw new IllegalStateException(argv + " exited " + rc + ": " + e);
+                }
+                if (r < 0) {
+                    cold = el;
+                } else {
+                    ms[r] = el;
+                }
+                out = o.toString();
+            }
+            Arrays.sort(ms);
+            System.out.printf("peekd %s: cold %d ms, warm min %d / median %d / max %d ms (%d runs)%n",
+                    String.join(" ", cmd), cold, ms[0], ms[runs / 2], ms[runs - 1], runs);
+            String[] lines = out.split("\n");
+            for (int i = 0; i < Math.min(lines.length, 8); i++) {
+                System.out.println("    " + lines[i]);
+            }
+            for (int i = Math.max(8, lines.length - 4); i < lines.length; i++) {
+                System.out.println("    " + lines[i]);
+            }
+        }
+    }
+}

@@ -29,13 +29,17 @@ public final class Measure {
             argv.add(1, "--config");
             argv.add(2, config);
             long[] ms = new long[runs];
+            long[] cpu = new long[runs];
             String out = "";
             long cold = 0;
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
             for (int r = -1; r < runs; r++) {
                 StringWriter o = new StringWriter(), e = new StringWriter();
                 long t = System.nanoTime();
+                long c0 = mx.getCurrentThreadCpuTime();
                 int rc = Main.run(new PrintWriter(o), new PrintWriter(e), argv.toArray(String[]::new));
                 long el = (System.nanoTime() - t) / 1_000_000;
+                long cpuMs = (mx.getCurrentThreadCpuTime() - c0) / 1_000_000;
                 if (rc != 0) {
                     throw new IllegalStateException(argv + " exited " + rc + ": " + e);
                 }
@@ -43,12 +47,16 @@ public final class Measure {
                     cold = el;
                 } else {
                     ms[r] = el;
+                    cpu[r] = cpuMs;
                 }
                 out = o.toString();
             }
             Arrays.sort(ms);
-            System.out.printf("peekd %s: cold %d ms, warm min %d / median %d / max %d ms (%d runs)%n",
-                    String.join(" ", cmd), cold, ms[0], ms[runs / 2], ms[runs - 1], runs);
+            Arrays.sort(cpu);
+            // CPU time of the calling thread (SQLite runs in it): what the command costs on an idle
+            // machine; wall time also counts waiting for other processes on a busy one.
+            System.out.printf("peekd %s: cold %d ms; warm wall min %d / median %d / max %d ms; warm CPU min %d / median %d ms"
+                    + " (%d runs)%n", String.join(" ", cmd), cold, ms[0], ms[runs / 2], ms[runs - 1], cpu[0], cpu[runs / 2], runs);
             String[] lines = out.split("\n");
             for (int i = 0; i < Math.min(lines.length, 8); i++) {
                 System.out.println("    " + lines[i]);

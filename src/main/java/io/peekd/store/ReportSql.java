@@ -29,21 +29,31 @@ import io.peekd.store.Where.Field;
  */
 final class ReportSql {
 
-    /** A table, its narrow per-identity twin if any, and its bucket width; {@code RAW} is the flows table itself. */
+    /**
+     * A table, its narrow twins if any (per identity; per identity and domain), and its bucket
+     * width; {@code RAW} is the flows table itself.
+     */
     enum Tier {
-        RAW("flows", null, 1), MINUTE("rollup_minute", null, 60), HOUR("rollup_hour", "rollup_hour_ident", 3_600),
-        DAY("rollup_day", "rollup_day_ident", 86_400);
+        RAW("flows", null, null, 1), MINUTE("rollup_minute", null, null, 60),
+        HOUR("rollup_hour", "rollup_hour_ident", "rollup_hour_domain", 3_600),
+        DAY("rollup_day", "rollup_day_ident", "rollup_day_domain", 86_400);
 
         final String table;
         final String identTable;
+        final String domainTable;
         final long seconds;
 
-        Tier(String table, String identTable, long seconds) {
+        Tier(String table, String identTable, String domainTable, long seconds) {
             this.table = table;
             this.identTable = identTable;
+            this.domainTable = domainTable;
             this.seconds = seconds;
         }
     }
+
+    /** Fields of the rollup identity (rollup_idents), as opposed to the flow-level ones. */
+    private static final Set<Field> IDENT_FIELDS = EnumSet.of(Field.EXE, Field.NAME, Field.SHA256, Field.PARENT,
+            Field.PNAME, Field.PSHA256, Field.UID, Field.USER, Field.CONTAINER);
 
     private record Segment(Tier tier, long from, long to) {
     }
@@ -206,12 +216,16 @@ final class ReportSql {
                 carried.add(f);
             }
         }
+        // The identity is carried (and joined) only when something about it is asked; filters on
+        // it work inside each segment either way.
+        boolean identity = spec.by().stream().anyMatch(d -> IDENT_FIELDS.contains(d.field))
+                || spec.where() != null && spec.where().fields().stream().anyMatch(IDENT_FIELDS::contains);
         StringBuilder union = new StringBuilder();
         for (Segment s : segments) {
             if (!union.isEmpty()) {
                 union.append(" UNION ALL ");
             }
-            union.append(segmentSql(spec, s, carried, args));
+            union.append(segmentSql(spec, s, carried, identity, args));
         }
         Function<Field, String> outer = f -> switch (f) {
             case EXE -> "coalesce(ri.exe, '')";
@@ -241,12 +255,16 @@ final class ReportSql {
                 + tail(dims.size(), spec.top(), "sum(u.s)", "sum(u.r)");
     }
 
-    private static String segmentSql(Report.Spec spec, Segment s, List<Field> carried, List<Object> args) {
+    private static String segmentSql(Report.Spec spec, Segment s, List<Field> carried, boolean identity,
+                                     List<Object> args) {
         boolean raw = s.tier() == Tier.RAW;
-        // Nothing about destinations is asked: the per-identity table answers with far fewer rows.
-        String table = carried.isEmpty() && spec.filters().domain() == null && s.tier().identTable != null
-                ? s.tier().identTable : s.tier().table;
-        StringBuilder cols = new StringBuilder(raw ? "coalesce(i.rollup_id, 0) AS rid" : "x.rid AS rid");
+        // The narrowest table with every column asked: nothing about destinations, or only the domain.
+        boolean domainOnly = carried.stream().allMatch(f -> f == Field.DOMAIN);
+        String table = s.tier().identTable == null ? s.tier().table
+                : carried.isEmpty() && spec.filters().domain() == null ? s.tier().identTable
+                : domainOnly ? s.tier().domainTable : s.tier().table;
+        StringBuilder cols = new StringBuilder(!identity ? "0 AS rid"
+                : raw ? "coalesce(i.rollup_id, 0) AS rid" : "x.rid AS rid");
         for (Field f : carried) {
             cols.append(", ").append(raw ? rawFlowColumn(f) : "x." + f.key()).append(" AS ").append(f.key());
         }

@@ -81,9 +81,11 @@ public final class Retention {
         long hour = ReportSql.floor(t - p.hourDays() * 86_400L, 86_400);
         m.put(Rollups.Level.HOUR.table, hour);
         m.put(Rollups.Level.HOUR.identTable, hour);
+        m.put(Rollups.Level.HOUR.domainTable, hour);
         long day = ReportSql.floor(t - p.dayDays() * 86_400L, 86_400);
         m.put(Rollups.Level.DAY.table, day);
         m.put(Rollups.Level.DAY.identTable, day);
+        m.put(Rollups.Level.DAY.domainTable, day);
         return m;
     }
 
@@ -159,7 +161,7 @@ public final class Retention {
         }
         long span = switch (table) {
             case "rollup_minute" -> 3_600;
-            case "rollup_hour", "rollup_hour_ident" -> 86_400;
+            case "rollup_hour", "rollup_hour_ident", "rollup_hour_domain" -> 86_400;
             default -> 7 * 86_400;
         };
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE bucket < ?")) {

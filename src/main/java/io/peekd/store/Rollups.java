@@ -28,17 +28,20 @@ final class Rollups {
      * like over weeks read a few rows per identity and day instead of one per destination.
      */
     enum Level {
-        MINUTE("rollup_minute", null, 60),
-        HOUR("rollup_hour", "rollup_hour_ident", 3_600),
-        DAY("rollup_day", "rollup_day_ident", 86_400);
+        MINUTE("rollup_minute", null, null, 60),
+        HOUR("rollup_hour", "rollup_hour_ident", "rollup_hour_domain", 3_600),
+        DAY("rollup_day", "rollup_day_ident", "rollup_day_domain", 86_400);
 
         final String table;
         final String identTable;
+        /** Keyed by identity and domain only: "--by domain" without addresses and ports. */
+        final String domainTable;
         final long seconds;
 
-        Level(String table, String identTable, long seconds) {
+        Level(String table, String identTable, String domainTable, long seconds) {
             this.table = table;
             this.identTable = identTable;
+            this.domainTable = domainTable;
             this.seconds = seconds;
         }
     }
@@ -117,6 +120,17 @@ final class Rollups {
                             windows INTEGER NOT NULL,
                             PRIMARY KEY (bucket, rid)
                         ) STRICT, WITHOUT ROWID""".formatted(l.identTable));
+                s.add("""
+                        CREATE TABLE %s (
+                            bucket  INTEGER NOT NULL,
+                            rid     INTEGER NOT NULL,
+                            domain  TEXT NOT NULL,
+                            sent    INTEGER NOT NULL,
+                            recv    INTEGER NOT NULL,
+                            conns   INTEGER NOT NULL,
+                            windows INTEGER NOT NULL,
+                            PRIMARY KEY (bucket, rid, domain)
+                        ) STRICT, WITHOUT ROWID""".formatted(l.domainTable));
             }
         }
         // For retention: whether an idents row still refers to a rollup identity.
@@ -137,6 +151,8 @@ final class Rollups {
             if (l.identTable != null) {
                 s.add("INSERT INTO " + l.identTable + " SELECT bucket, rid, sum(sent), sum(recv), sum(conns), sum(windows)"
                         + " FROM " + l.table + " GROUP BY 1, 2");
+                s.add("INSERT INTO " + l.domainTable + " SELECT bucket, rid, domain, sum(sent), sum(recv), sum(conns),"
+                        + " sum(windows) FROM " + l.table + " GROUP BY 1, 2, 3");
             }
         }
         s.add("""
@@ -213,13 +229,16 @@ final class Rollups {
     }
 
     private static String upsert(Level l, String sent, String recv, String conns, String windows) {
-        String ident = l.identTable == null ? "" : "    INSERT INTO " + l.identTable
-                + " (bucket, rid, sent, recv, conns, windows) VALUES (" + bucket("NEW.time", l)
-                + ", coalesce((SELECT rollup_id FROM idents WHERE id = NEW.ident_id), 0),"
-                + " " + sent + ", " + recv + ", " + conns + ", " + windows + ")"
+        String rid = "coalesce((SELECT rollup_id FROM idents WHERE id = NEW.ident_id), 0)";
+        String sums = " " + sent + ", " + recv + ", " + conns + ", " + windows + ")"
                 + " ON CONFLICT DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv,"
                 + " conns = conns + excluded.conns, windows = windows + excluded.windows;\n";
-        return ident + "    INSERT INTO " + l.table + " (bucket, rid, proto, family, raddr, rport, domain, sent, recv, conns, windows)"
+        String narrow = l.identTable == null ? ""
+                : "    INSERT INTO " + l.identTable + " (bucket, rid, sent, recv, conns, windows) VALUES ("
+                        + bucket("NEW.time", l) + ", " + rid + "," + sums
+                + "    INSERT INTO " + l.domainTable + " (bucket, rid, domain, sent, recv, conns, windows) VALUES ("
+                        + bucket("NEW.time", l) + ", " + rid + ", coalesce(NEW.domain, '')," + sums;
+        return narrow + "    INSERT INTO " + l.table + " (bucket, rid, proto, family, raddr, rport, domain, sent, recv, conns, windows)"
                 + " VALUES (" + bucket("NEW.time", l) + ", coalesce((SELECT rollup_id FROM idents WHERE id = NEW.ident_id), 0),"
                 + " coalesce(NEW.proto, ''), NEW.family, coalesce(NEW.raddr, ''), NEW.rport, coalesce(NEW.domain, ''),"
                 + " " + sent + ", " + recv + ", " + conns + ", " + windows + ")"

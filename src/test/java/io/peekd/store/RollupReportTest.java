@@ -107,6 +107,12 @@ class RollupReportTest {
                     String perIdent = "SELECT bucket, rid, sum(sent), sum(recv), sum(conns), sum(windows) FROM %s"
                             + " GROUP BY 1, 2 ORDER BY 1, 2";
                     assertThat(rows(st, perIdent.formatted(l.identTable))).isEqualTo(rows(st, perIdent.formatted(l.table)));
+                    assertThat(rows(st, perIdent.formatted(l.domainTable))).isEqualTo(rows(st, perIdent.formatted(l.table)));
+                    String perDomain = "SELECT bucket || ' ' || rid || ' ' || domain || ' ' || sum(sent) || ' ' || sum(recv)"
+                            + " || ' ' || sum(conns) || ' ' || sum(windows) FROM %s GROUP BY bucket, rid, domain"
+                            + " ORDER BY bucket, rid, domain";
+                    assertThat(texts(st, perDomain.formatted(l.domainTable))).isEqualTo(texts(st, perDomain.formatted(l.table)))
+                            .isNotEmpty();
                 }
                 assertThat(a.size()).as(l.table + " buckets").isGreaterThan(l == Rollups.Level.DAY ? 2 : 10);
             }
@@ -347,6 +353,16 @@ class RollupReportTest {
                     r[i] = rs.getLong(i + 1);
                 }
                 out.add(Arrays.asList(r));
+            }
+        }
+        return out;
+    }
+
+    private static List<String> texts(Statement st, String sql) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
             }
         }
         return out;

@@ -63,6 +63,12 @@ final class StatusCommand implements Callable<Integer> {
                 + ", socket state " + cap.path("skStorageFail").asLong() + ", undecodable " + cap.path("ringUndecodable").asLong()
                 + ") - see " + c.paths().errorLog());
         printDb(out, c.paths().db());
+        JsonNode mirror = m.path("storeops").path("mirror");
+        if (mirror.isObject()) {
+            out.printf("mirror:       %s %s, %d rows sent%s%n", mirror.path("type").asText(), mirror.path("server").asText(),
+                    mirror.path("rows_sent").asLong(), mirror.path("failing").asBoolean()
+                            ? ", FAILING: " + mirror.path("last_error").asText() + " (rows wait in the outbox)" : "");
+        }
         return 0;
     }
 

@@ -143,6 +143,7 @@ public final class ReportOutput {
                     case "rollup_minute" -> "minute rollups";
                     case "rollup_hour" -> "hour rollups";
                     case "rollup_day" -> "day rollups";
+                    case "rollup_week_domain" -> "week rollups";
                     default -> s.table();
                 });
             }

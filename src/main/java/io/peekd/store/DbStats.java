@@ -33,7 +33,7 @@ public record DbStats(Path file, int schemaVersion, String dbId, List<Table> tab
     }
 
     private static final List<String> TIMED = List.of("flows", "rollup_minute", "rollup_hour", "rollup_hour_ident",
-            "rollup_hour_domain", "rollup_day", "rollup_day_ident", "rollup_day_domain", "outbox");
+            "rollup_hour_domain", "rollup_day", "rollup_day_ident", "rollup_day_domain", "rollup_week_domain", "outbox");
     private static final List<String> PLAIN = List.of("exes", "idents", "rollup_idents");
 
     static DbStats read(Connection c, Path file) throws SQLException {

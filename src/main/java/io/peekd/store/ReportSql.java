@@ -34,20 +34,38 @@ final class ReportSql {
      * width; {@code RAW} is the flows table itself.
      */
     enum Tier {
-        RAW("flows", null, null, 1), MINUTE("rollup_minute", null, null, 60),
-        HOUR("rollup_hour", "rollup_hour_ident", "rollup_hour_domain", 3_600),
-        DAY("rollup_day", "rollup_day_ident", "rollup_day_domain", 86_400);
+        RAW("flows", null, null, 1, 0), MINUTE("rollup_minute", null, null, 60, 0),
+        HOUR("rollup_hour", "rollup_hour_ident", "rollup_hour_domain", 3_600, 0),
+        DAY("rollup_day", "rollup_day_ident", "rollup_day_domain", 86_400, 0),
+        /** Only per identity and domain ({@link Rollups#WEEK_DOMAIN}); used by reports that need no more. */
+        WEEK(null, null, Rollups.WEEK_DOMAIN, Rollups.WEEK, Rollups.WEEK_OFFSET);
 
         final String table;
         final String identTable;
         final String domainTable;
         final long seconds;
+        /** Buckets start at multiples of seconds plus this (weeks start on Monday). */
+        final long offset;
 
-        Tier(String table, String identTable, String domainTable, long seconds) {
+        Tier(String table, String identTable, String domainTable, long seconds, long offset) {
             this.table = table;
             this.identTable = identTable;
             this.domainTable = domainTable;
             this.seconds = seconds;
+            this.offset = offset;
+        }
+
+        /** The table whose recorded cutoff applies, and that names this tier in results. */
+        String key() {
+            return table != null ? table : domainTable;
+        }
+
+        long floor(long t) {
+            return Math.floorDiv(t - offset, seconds) * seconds + offset;
+        }
+
+        long ceil(long t) {
+            return -Math.floorDiv(offset - t, seconds) * seconds + offset;
         }
     }
 
@@ -68,7 +86,7 @@ final class ReportSql {
     static Report.Result run(Connection c, Report.Spec spec) throws SQLException {
         long[] cutoff = new long[Tier.values().length];
         for (Tier t : Tier.values()) {
-            cutoff[t.ordinal()] = Retention.cutoff(c, t.table);
+            cutoff[t.ordinal()] = Retention.cutoff(c, t.key());
         }
         long a = ceilSeconds(spec.from());
         long b = ceilSeconds(spec.to());
@@ -85,31 +103,33 @@ final class ReportSql {
                 segments.add(new Segment(Tier.RAW, a, b));
             }
         } else {
-            Tier fa = finest(cutoff, a);
+            // Weeks answer only what the per-identity-and-domain tables can.
+            Tier top = domainNarrow(spec) ? Tier.WEEK : Tier.DAY;
+            Tier fa = finest(cutoff, a, top);
             if (fa == null) {
-                long day = cutoff[Tier.DAY.ordinal()];
-                notes.add("nothing before " + Instant.ofEpochSecond(day) + " is kept (rollup_day_days)");
-                a = day;
-                fa = Tier.DAY;
+                long kept = cutoff[top.ordinal()];
+                notes.add("nothing before " + Instant.ofEpochSecond(kept) + " is kept (rollup_day_days)");
+                a = kept;
+                fa = top;
             }
-            long a2 = ceil(a, fa.seconds);
+            long a2 = fa.ceil(a);
             if (a2 != a) {
                 notes.add("starts at " + Instant.ofEpochSecond(a2) + ", not " + Instant.ofEpochSecond(a) + ": before "
-                        + "then only " + fa.table + " is left, which counts whole " + unit(fa));
+                        + "then only " + fa.key() + " is left, which counts whole " + unit(fa));
             }
-            Tier fb = finest(cutoff, b);
-            long b2 = fb == null ? a2 : floor(b, fb.seconds);
+            Tier fb = finest(cutoff, b, top);
+            long b2 = fb == null ? a2 : fb.floor(b);
             if (fb != null && b2 != b) {
                 notes.add("ends at " + Instant.ofEpochSecond(b2) + ", not " + Instant.ofEpochSecond(b) + ": there only "
-                        + fb.table + " is left, which counts whole " + unit(fb));
+                        + fb.key() + " is left, which counts whole " + unit(fb));
             }
             a = a2;
             b = Math.max(a2, b2);
-            cover(a, b, Tier.DAY, segments);
+            cover(a, b, top, segments);
             segments.sort((x, y) -> Long.compare(x.from(), y.from()));
         }
         List<Report.Source> sources = segments.stream()
-                .map(s -> new Report.Source(s.tier().table, Instant.ofEpochSecond(s.from()), Instant.ofEpochSecond(s.to())))
+                .map(s -> new Report.Source(s.tier().key(), Instant.ofEpochSecond(s.from()), Instant.ofEpochSecond(s.to())))
                 .toList();
         Instant from = Instant.ofEpochSecond(a), to = Instant.ofEpochSecond(Math.max(a, b));
         if (segments.isEmpty()) {
@@ -158,17 +178,41 @@ final class ReportSql {
             case MINUTE -> "minutes";
             case HOUR -> "hours";
             case DAY -> "days (UTC)";
+            case WEEK -> "weeks (Monday to Sunday, UTC)";
         };
     }
 
-    /** The finest table that still holds everything from {@code t} on, or null when none does. */
-    private static Tier finest(long[] cutoff, long t) {
+    /** The finest table up to {@code top} that still holds everything from {@code t} on, or null when none does. */
+    private static Tier finest(long[] cutoff, long t, Tier top) {
         for (Tier tier : Tier.values()) {
+            if (tier.ordinal() > top.ordinal()) {
+                break;
+            }
             if (cutoff[tier.ordinal()] <= t) {
                 return tier;
             }
         }
         return null;
+    }
+
+    /** Nothing asked beyond the identity and the domain, and the domain is asked (else the identity tables win). */
+    private static boolean domainNarrow(Report.Spec spec) {
+        List<Field> carried = carried(spec);
+        return carried.stream().allMatch(f -> f == Field.DOMAIN)
+                && (carried.contains(Field.DOMAIN) || spec.filters().domain() != null);
+    }
+
+    /** Flow-level fields a report needs from each segment: those grouped by or named in --where. */
+    private static List<Field> carried(Report.Spec spec) {
+        List<Field> carried = new ArrayList<>();
+        for (Field f : Field.values()) {
+            boolean used = spec.by().stream().anyMatch(d -> d.field == f)
+                    || spec.where() != null && spec.where().fields().contains(f);
+            if (used && FLOW_FIELDS.contains(f)) {
+                carried.add(f);
+            }
+        }
+        return carried;
     }
 
     private static void cover(long a, long b, Tier tier, List<Segment> out) {
@@ -179,7 +223,7 @@ final class ReportSql {
             out.add(new Segment(Tier.RAW, a, b));
             return;
         }
-        long lo = ceil(a, tier.seconds), hi = floor(b, tier.seconds);
+        long lo = tier.ceil(a), hi = tier.floor(b);
         Tier finer = Tier.values()[tier.ordinal() - 1];
         if (lo < hi) {
             out.add(new Segment(tier, lo, hi));
@@ -207,15 +251,7 @@ final class ReportSql {
     // ---- rollup-capable reports: segments of (rid, flow fields, sums), then one join -------------
 
     private static String rollupSql(Report.Spec spec, List<Segment> segments, List<Object> args) {
-        // Flow-level fields carried out of each segment: those grouped by or named in --where.
-        List<Field> carried = new ArrayList<>();
-        for (Field f : Field.values()) {
-            boolean used = spec.by().stream().anyMatch(d -> d.field == f)
-                    || spec.where() != null && spec.where().fields().contains(f);
-            if (used && FLOW_FIELDS.contains(f)) {
-                carried.add(f);
-            }
-        }
+        List<Field> carried = carried(spec);
         // The identity is carried (and joined) only when something about it is asked; filters on
         // it work inside each segment either way.
         boolean identity = spec.by().stream().anyMatch(d -> IDENT_FIELDS.contains(d.field))
@@ -260,7 +296,8 @@ final class ReportSql {
         boolean raw = s.tier() == Tier.RAW;
         // The narrowest table with every column asked: nothing about destinations, or only the domain.
         boolean domainOnly = carried.stream().allMatch(f -> f == Field.DOMAIN);
-        String table = s.tier().identTable == null ? s.tier().table
+        String table = s.tier() == Tier.WEEK ? s.tier().domainTable
+                : s.tier().identTable == null ? s.tier().table
                 : carried.isEmpty() && spec.filters().domain() == null ? s.tier().identTable
                 : domainOnly ? s.tier().domainTable : s.tier().table;
         StringBuilder cols = new StringBuilder(!identity ? "0 AS rid"

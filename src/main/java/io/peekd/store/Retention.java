@@ -24,7 +24,7 @@ import java.util.concurrent.TimeoutException;
  * downtime left months to delete.
  *
  * <p>Each cutoff is aligned to the next coarser bucket (raw windows to the minute, minutes to
- * the hour, hours and days to the UTC day) and recorded in {@code meta} before the first row
+ * the hour, hours to the UTC day, days and weeks to the week) and recorded in {@code meta} before the first row
  * goes, so a report never reads a range that is half deleted, and a finer table is always
  * complete from its recorded cutoff on ({@link ReportSql} relies on both).
  */
@@ -82,10 +82,14 @@ public final class Retention {
         m.put(Rollups.Level.HOUR.table, hour);
         m.put(Rollups.Level.HOUR.identTable, hour);
         m.put(Rollups.Level.HOUR.domainTable, hour);
-        long day = ReportSql.floor(t - p.dayDays() * 86_400L, 86_400);
+        // Days go a whole week at a time, like the week table after them, so that the days are
+        // complete from the start of any week the week table has (see ReportSql).
+        long day = Math.floorDiv(t - p.dayDays() * 86_400L - Rollups.WEEK_OFFSET, Rollups.WEEK) * Rollups.WEEK
+                + Rollups.WEEK_OFFSET;
         m.put(Rollups.Level.DAY.table, day);
         m.put(Rollups.Level.DAY.identTable, day);
         m.put(Rollups.Level.DAY.domainTable, day);
+        m.put(Rollups.WEEK_DOMAIN, day);
         return m;
     }
 
@@ -162,6 +166,7 @@ public final class Retention {
         long span = switch (table) {
             case "rollup_minute" -> 3_600;
             case "rollup_hour", "rollup_hour_ident", "rollup_hour_domain" -> 86_400;
+            case Rollups.WEEK_DOMAIN -> 4 * Rollups.WEEK;
             default -> 7 * 86_400;
         };
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE bucket < ?")) {

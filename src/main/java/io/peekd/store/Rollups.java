@@ -46,6 +46,16 @@ final class Rollups {
         }
     }
 
+    /**
+     * Weeks per identity and domain, for "--by domain" over weeks and months: a month of day
+     * buckets holds one row per domain a day, which SQLite must sort to group; weeks cut that
+     * by seven. Weeks start on Monday 00:00 UTC (1970-01-05 was a Monday) and are kept as
+     * long as the day rollups.
+     */
+    static final String WEEK_DOMAIN = "rollup_week_domain";
+    static final long WEEK = 604_800;
+    static final long WEEK_OFFSET = 345_600;
+
     /** Key of the meta row that switches the outbox trigger on (1) or off (0). */
     static final String OUTBOX_KEY = "outbox";
     /** Key of the meta row with this database's random id; the mirror's idempotent key includes it. */
@@ -133,6 +143,17 @@ final class Rollups {
                         ) STRICT, WITHOUT ROWID""".formatted(l.domainTable));
             }
         }
+        s.add("""
+                CREATE TABLE %s (
+                    bucket  INTEGER NOT NULL,
+                    rid     INTEGER NOT NULL,
+                    domain  TEXT NOT NULL,
+                    sent    INTEGER NOT NULL,
+                    recv    INTEGER NOT NULL,
+                    conns   INTEGER NOT NULL,
+                    windows INTEGER NOT NULL,
+                    PRIMARY KEY (bucket, rid, domain)
+                ) STRICT, WITHOUT ROWID""".formatted(WEEK_DOMAIN));
         // For retention: whether an idents row still refers to a rollup identity.
         s.add("CREATE INDEX idents_rollup ON idents (rollup_id)");
         // Existing history first, then the triggers that keep everything from here on.
@@ -155,6 +176,8 @@ final class Rollups {
                         + " sum(windows) FROM " + l.table + " GROUP BY 1, 2, 3");
             }
         }
+        s.add("INSERT INTO " + WEEK_DOMAIN + " SELECT " + weekBucket("bucket") + ", rid, domain, sum(sent), sum(recv),"
+                + " sum(conns), sum(windows) FROM " + Level.DAY.domainTable + " GROUP BY 1, 2, 3");
         s.add("""
                 CREATE TRIGGER idents_rollup AFTER INSERT ON idents BEGIN
                     INSERT INTO rollup_idents (exe, sha256, name, pexe, psha256, pname, uid, user, container)
@@ -171,6 +194,8 @@ final class Rollups {
             ins.append(upsert(l, "NEW.sent", "NEW.recv", "NEW.conns", "1"));
             upd.append(upsert(l, "NEW.sent - OLD.sent", "NEW.recv - OLD.recv", "NEW.conns - OLD.conns", "0"));
         }
+        ins.append(weekUpsert("NEW.sent", "NEW.recv", "NEW.conns", "1"));
+        upd.append(weekUpsert("NEW.sent - OLD.sent", "NEW.recv - OLD.recv", "NEW.conns - OLD.conns", "0"));
         s.add(ins.append("END").toString());
         s.add(upd.append("END").toString());
         s.add("""
@@ -218,6 +243,19 @@ final class Rollups {
     /** Start of the bucket holding {@code time} (also right for times before 1970). */
     static String bucket(String time, Level l) {
         return "(" + time + " - ((" + time + " % " + l.seconds + ") + " + l.seconds + ") % " + l.seconds + ")";
+    }
+
+    /** Start of the week (Monday 00:00 UTC) holding {@code time}. */
+    static String weekBucket(String time) {
+        return "(" + time + " - (((" + time + " - " + WEEK_OFFSET + ") % " + WEEK + ") + " + WEEK + ") % " + WEEK + ")";
+    }
+
+    private static String weekUpsert(String sent, String recv, String conns, String windows) {
+        return "    INSERT INTO " + WEEK_DOMAIN + " (bucket, rid, domain, sent, recv, conns, windows) VALUES ("
+                + weekBucket("NEW.time") + ", coalesce((SELECT rollup_id FROM idents WHERE id = NEW.ident_id), 0),"
+                + " coalesce(NEW.domain, ''), " + sent + ", " + recv + ", " + conns + ", " + windows + ")"
+                + " ON CONFLICT DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv,"
+                + " conns = conns + excluded.conns, windows = windows + excluded.windows;\n";
     }
 
     private static String identMatch(String ident) {

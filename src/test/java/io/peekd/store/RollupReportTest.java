@@ -41,6 +41,11 @@ class RollupReportTest {
 
     /** A reproducible history over three days, with merges (same key twice) and unknown values. */
     static List<List<FlowRow>> history(long seed, int batches) {
+        return history(seed, batches, 400);
+    }
+
+    /** As above, with batches {@code 1..maxGap} seconds apart. */
+    static List<List<FlowRow>> history(long seed, int batches, int maxGap) {
         Random rnd = new Random(seed);
         String[][] exes = {
                 {"/usr/bin/curl", "curl", "aa"}, {"/usr/lib/firefox/firefox", "firefox", "bb"},
@@ -53,7 +58,7 @@ class RollupReportTest {
         List<List<FlowRow>> out = new ArrayList<>();
         long t = BASE.getEpochSecond();
         for (int b = 0; b < batches; b++) {
-            t += 1 + rnd.nextInt(400); // about 3 days over 1300 batches
+            t += 1 + rnd.nextInt(maxGap); // 400: about 3 days over 1300 batches
             List<FlowRow> batch = new ArrayList<>();
             int n = 1 + rnd.nextInt(8);
             for (int i = 0; i < n; i++) {
@@ -116,6 +121,13 @@ class RollupReportTest {
                 }
                 assertThat(a.size()).as(l.table + " buckets").isGreaterThan(l == Rollups.Level.DAY ? 2 : 10);
             }
+            String week = Rollups.weekBucket("f.time");
+            assertThat(rows(st, "SELECT bucket, sum(sent), sum(recv), sum(conns), sum(windows) FROM " + Rollups.WEEK_DOMAIN
+                    + " GROUP BY bucket ORDER BY bucket")).as("weeks").isEqualTo(rows(st, "SELECT " + week
+                    + " AS b, sum(f.sent), sum(f.recv), sum(f.conns), count(*) FROM flows f GROUP BY b ORDER BY b"));
+            // Weeks start on Monday 00:00 UTC.
+            assertThat(rows(st, "SELECT DISTINCT strftime('%w %H%M%S', bucket, 'unixepoch') = '1 000000' FROM "
+                    + Rollups.WEEK_DOMAIN)).containsExactly(List.of(1L));
             // Per identity and destination too, not only per bucket.
             List<List<Long>> byKey = rows(st, "SELECT i.rollup_id, sum(f.sent), sum(f.recv) FROM flows f"
                     + " JOIN idents i ON i.id = f.ident_id GROUP BY 1 ORDER BY 1");
@@ -173,6 +185,33 @@ class RollupReportTest {
                 assertThat(wide.sources()).extracting(Report.Source::table)
                         .containsExactly("flows", "rollup_minute", "rollup_hour", "rollup_day");
                 assertThat(wide.sources().get(3).length()).isEqualTo(Duration.ofDays(4));
+            }
+        }
+    }
+
+    @Test
+    void domainReportsOverWeeksReadTheWeekRollupsAndStayExact() throws Exception {
+        Path db = dir.resolve("peekd.db");
+        List<List<FlowRow>> h = history(6, 900, 4000); // about three weeks
+        List<FlowRow> rows = flatten(h);
+        Random rnd = new Random(7);
+        try (Store s = Store.open(db)) {
+            store(s, h);
+            try (Reader r = s.reader()) {
+                for (int i = 0; i < 6; i++) {
+                    Instant from = BASE.plusSeconds(rnd.nextInt(86_400 * 3)).plusMillis(rnd.nextInt(1000));
+                    Instant to = from.plus(Duration.ofDays(14)).plusSeconds(rnd.nextInt(86_400 * 3));
+                    List<Dim> by = i % 2 == 0 ? List.of(Dim.DOMAIN) : List.of(Dim.EXE, Dim.DOMAIN);
+                    Report.Result got = r.report(spec(from, to, by));
+                    assertThat(got.rows()).as("%s from %s to %s", by, from, to)
+                            .isEqualTo(reference(rows, from, to, by, x -> true));
+                    assertThat(got.sources()).extracting(Report.Source::table).contains(Rollups.WEEK_DOMAIN);
+                }
+                // A report that needs addresses cannot use them, and still adds up.
+                Instant from = BASE.plusSeconds(999), to = BASE.plus(Duration.ofDays(19));
+                Report.Result raddr = r.report(spec(from, to, List.of(Dim.RADDR)));
+                assertThat(raddr.sources()).extracting(Report.Source::table).doesNotContain(Rollups.WEEK_DOMAIN);
+                assertThat(raddr.rows()).isEqualTo(reference(rows, from, to, List.of(Dim.RADDR), x -> true));
             }
         }
     }

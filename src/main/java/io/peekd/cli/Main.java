@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
                 "and whether the binary changed. Run the daemon as root; the other commands read its data."},
         subcommands = {DaemonCommand.class, QueryCommand.class, ReportCommand.class, DbCommand.class, StatusCommand.class,
                 ViewCommand.class, ExesCommand.class, WebCommand.class, AlertsCommand.class, BenchFloorCommand.class,
-                DoctorCommand.class, SystemdCommand.class, InstallCommand.class, UninstallCommand.class, AotTrainCommand.class,
+                DoctorCommand.class, SystemdCommand.class, InstallCommand.class, UninstallCommand.class, AotTrainCommand.class, BenchHashCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {

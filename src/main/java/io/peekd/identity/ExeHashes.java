@@ -342,6 +342,12 @@ public final class ExeHashes implements AutoCloseable {
             if (e == null) return new PackageStatus.Unverifiable("?", "?", "file no longer held");
             PackageStatus st = e.packages.get(b.gen);
             if (st != null) return st;
+            // Most new executables live where no package put anything (builds, downloads, /tmp):
+            // that needs no dpkg-query, and must not wait behind one.
+            if (packages.surelyUnowned(e.path)) {
+                e.packages.put(b.gen, PackageStatus.UNOWNED);
+                return PackageStatus.UNOWNED;
+            }
             if (e.pkgQueuedGen != b.gen && e.file != null && running) {
                 e.pkgQueuedGen = b.gen;
                 e.busy++;

@@ -79,6 +79,10 @@ public final class ExeIdentity implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>(hashes.stats());
         m.put("held_windows", gate.heldWindows());
         m.put("held_rows", gate.heldRows());
+        double[] hold = gate.holdStats();
+        m.put("rows_released", (long) hold[0]);
+        m.put("hold_ms_mean", Math.round(hold[1] * 10) / 10.0);
+        m.put("hold_ms_max", Math.round(hold[2] * 10) / 10.0);
         return m;
     }
 

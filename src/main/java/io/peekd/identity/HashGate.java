@@ -90,6 +90,7 @@ public final class HashGate {
     private final List<Consumer<Sighting>> listeners = new CopyOnWriteArrayList<>();
     private final long maxHoldNanos;
     private long lastSave = System.nanoTime();
+    private long released, heldNanosTotal, heldNanosMax;
 
     public HashGate(ExeHashes hashes, ExeState state, Consumer<String> errors) {
         this(hashes, state, errors, MAX_HOLD);
@@ -149,7 +150,13 @@ public final class HashGate {
                     blocked.add(exe);
                 }
             }
-            if (!ready.isEmpty()) out.add(new Batch(h.window(), judge(h.window(), ready, late, force)));
+            if (!ready.isEmpty()) {
+                out.add(new Batch(h.window(), judge(h.window(), ready, late, force)));
+                long heldNs = now - (h.deadline() - maxHoldNanos);
+                released += ready.size();
+                heldNanosTotal += heldNs * ready.size();
+                heldNanosMax = Math.max(heldNanosMax, heldNs);
+            }
             if (h.left == 0) it.remove();
         }
         if (!out.isEmpty() && (force || now - lastSave > Duration.ofSeconds(5).toNanos())) {
@@ -177,6 +184,11 @@ public final class HashGate {
 
     public int heldWindows() {
         return held.size();
+    }
+
+    /** How long rows waited here for their hashes: [rows released, mean ms, max ms] (metrics, bench). */
+    public double[] holdStats() {
+        return new double[] {released, released == 0 ? 0 : heldNanosTotal / 1e6 / released, heldNanosMax / 1e6};
     }
 
     /** Rows waiting for a hash (metrics). */

@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -31,6 +33,9 @@ public final class PackageVerifier {
 
     private final Manager manager;
     private final Path dpkgInfo;
+    // Directories that hold any packaged file, and the dpkg status mtime they were read at.
+    private Set<String> dpkgDirs;
+    private long dpkgDirsStamp = Long.MIN_VALUE;
 
     PackageVerifier(Manager manager, Path dpkgInfo) {
         this.manager = manager;
@@ -124,9 +129,14 @@ public final class PackageVerifier {
     /** Owner of every asked path and alias, from one dpkg-query run. */
     private Map<String, String> dpkgOwners(List<Check> checks) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("dpkg-query", "-S"));
+        Set<String> dirs = packagedDirs();
         for (Check c : checks) {
             if (c.path() == null || !c.path().startsWith("/")) continue;
-            for (String p : aliases(c.path())) if (!cmd.contains(p)) cmd.add(p);
+            for (String p : aliases(c.path())) {
+                // No package put anything in that directory: dpkg cannot own the file, do not ask.
+                if (dirs != null && !dirs.contains(parent(p))) continue;
+                if (!cmd.contains(p)) cmd.add(p);
+            }
         }
         if (cmd.size() == 2) return Map.of();
         Run r = run(cmd); // exits 1 when any path is unowned; the owned ones are still listed
@@ -150,6 +160,56 @@ public final class PackageVerifier {
                     : new PackageStatus.Mismatch("dpkg", pkg);
         }
         return PackageStatus.UNOWNED;
+    }
+
+    /**
+     * True when no package can own {@code path}, known without asking the
+     * package manager: none is installed, or no package put any file in the
+     * path's directory. Cheap enough for the drain thread.
+     */
+    public boolean surelyUnowned(String path) {
+        if (manager == Manager.NONE || path == null || !path.startsWith("/")) return true;
+        if (manager != Manager.DPKG) return false;
+        Set<String> dirs = packagedDirs();
+        if (dirs == null) return false;
+        for (String p : aliases(path)) if (dirs.contains(parent(p))) return false;
+        return true;
+    }
+
+    private static String parent(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash <= 0 ? "/" : path.substring(0, slash);
+    }
+
+    /**
+     * The directories of every file any package installed, read from dpkg's
+     * {@code *.list} files (a tenth of a second) and again whenever dpkg's
+     * status file changes. New executables outside them (in /tmp, a home, a
+     * build tree) are then known to be unowned without running dpkg-query.
+     * Null when the lists cannot be read: then dpkg-query is always asked.
+     */
+    synchronized Set<String> packagedDirs() {
+        long stamp;
+        try {
+            stamp = Files.getLastModifiedTime(dpkgInfo.resolveSibling("status")).toMillis();
+        } catch (IOException e) {
+            return null;
+        }
+        if (dpkgDirs != null && stamp == dpkgDirsStamp) return dpkgDirs;
+        Set<String> dirs = new HashSet<>();
+        try (var lists = Files.newDirectoryStream(dpkgInfo, "*.list")) {
+            for (Path list : lists) {
+                for (String line : Files.readAllLines(list, StandardCharsets.UTF_8)) {
+                    if (line.startsWith("/")) dirs.add(parent(line));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot read dpkg's file lists: " + e);
+            return null;
+        }
+        dpkgDirs = Set.copyOf(dirs);
+        dpkgDirsStamp = stamp;
+        return dpkgDirs;
     }
 
     /**

@@ -47,6 +47,8 @@ class PackageVerifierTest {
                     new PackageVerifier.Check(null, f, "unused")));
             assertThat(got).containsExactly(new PackageStatus.Mismatch("dpkg", "coreutils"), PackageStatus.UNOWNED,
                     PackageStatus.UNOWNED);
+            // The temporary directory holds nothing any package installed: dpkg-query need not be asked.
+            assertThat(v.packagedDirs()).contains("/bin").doesNotContain(dir.toString());
         }
     }
 

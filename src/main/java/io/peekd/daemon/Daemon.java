@@ -57,6 +57,7 @@ public final class Daemon implements AutoCloseable {
     private final ProcessTable procs;
     private final ExeIdentity exeid;
     private final VirusTotal virustotal;
+    private final DesktopNotifier notifier;
     /** every_exe: execs waiting to become rows of the open window (ring thread → drain thread). */
     private final java.util.concurrent.ConcurrentLinkedQueue<FlowKey> execs = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Store store;
@@ -90,8 +91,12 @@ public final class Daemon implements AutoCloseable {
         broadcast.subscribe(exeBytes);
         this.metrics = new MetricsReporter(this::stats, exeBytes, s.metrics(), s.metricsInterval());
         var desktop = s.exeid().desktop();
-        if (desktop.notifications())
-            broadcast.subscribe(new DesktopNotifier(DesktopNotifier.Settings.of(desktop.user(), desktop.busAddress())));
+        this.notifier = desktop.notifications()
+                ? new DesktopNotifier(DesktopNotifier.Settings.of(desktop.user(), desktop.busAddress())) : null;
+        if (notifier != null) {
+            broadcast.subscribe(notifier);
+            metrics.section("notifications", notifier::counters);
+        }
         for (Path d : List.of(s.dataDir(), s.runDir(), s.logDir())) Files.createDirectories(d);
         this.errors = new ErrorLog(s.errorLog());
         errors.listen(m -> broadcast.publish(new Notice(Notice.Severity.ERROR, "error.log", null, m)));
@@ -103,7 +108,11 @@ public final class Daemon implements AutoCloseable {
                     errors.record(n.text());
                     broadcast.publish(n);
                 }) : null;
-        if (virustotal != null) exeid.gate().onSighting(virustotal::submit);
+        if (virustotal != null) {
+            exeid.gate().onSighting(virustotal::submit);
+            metrics.section("virustotal", virustotal::stats);
+        }
+        metrics.section("exeid", exeid::stats);
         this.store = s.dbEnabled() ? Store.open(s.db()) : null;
         this.windows = new WindowAggregator(s.window());
         this.alerts = AlertService.start(s.alerts(), store, errors::error, new io.peekd.alert.AddressInfo() {

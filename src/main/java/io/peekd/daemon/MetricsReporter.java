@@ -42,6 +42,7 @@ public final class MetricsReporter implements AutoCloseable {
     private final ExeBytes exeBytes;
     private final Path file;
     private final Map<String, Gauge> gauges = new ConcurrentHashMap<>();
+    private final Map<String, java.util.function.Supplier<?>> sections = new ConcurrentHashMap<>();
     private final Thread thread;
     private volatile Duration interval;
     private volatile boolean running = true;
@@ -106,6 +107,11 @@ public final class MetricsReporter implements AutoCloseable {
     /** Publishes a number under {@code peekd_<name>} and in metrics.json's "gauges". */
     public void gauge(String name, String help, LongSupplier value) {
         gauges.put(name, new Gauge(help, value));
+    }
+
+    /** Publishes another component's counters as one object in metrics.json (not Prometheus). */
+    public void section(String name, java.util.function.Supplier<?> value) {
+        sections.put(name, value);
     }
 
     /** Writes metrics.json now. A failure is logged once per streak and never stops the daemon. */
@@ -178,6 +184,13 @@ public final class MetricsReporter implements AutoCloseable {
         });
         m.put("caches", caches);
         m.put("gauges", g);
+        sections.forEach((name, sup) -> {
+            try {
+                m.put(name, sup.get());
+            } catch (RuntimeException e) {
+                m.put(name, "unavailable: " + e);
+            }
+        });
         ProcessUsage u = ProcessUsage.current();
         var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         Map<String, Object> p = new LinkedHashMap<>();

@@ -30,9 +30,33 @@ public final class ExeIdentity implements AutoCloseable {
 
     /** @param errors the daemon's error log (one line per problem worth an operator's attention) */
     public static ExeIdentity start(ExeIdSettings s, ProcFs proc, Consumer<String> errors) {
+        checkOpenFileLimit(s.identity().fdCacheSize(), errors);
         ExeHashes hashes = new ExeHashes(s.hashing(), proc, PackageVerifier.detect(), errors);
         ExeState state = new ExeState(s.state(), s.exeLog(), errors);
         return new ExeIdentity(s, hashes, state, new HashGate(hashes, state, errors));
+    }
+
+    /** Room for fd_cache_size held files plus the daemon's own descriptors (database, sockets, BPF maps). */
+    static void checkOpenFileLimit(int fdCacheSize, Consumer<String> errors) {
+        long soft = openFileLimit(java.nio.file.Path.of("/proc/self/limits"));
+        if (soft > 0 && fdCacheSize + 512L > soft)
+            errors.accept("identity.fd_cache_size " + fdCacheSize + " leaves too little room under the open-file limit "
+                    + soft + "; hashing will fail with \"too many open files\": lower it, or raise the limit"
+                    + " (LimitNOFILE= in the systemd unit, ulimit -n)");
+    }
+
+    /** The soft RLIMIT_NOFILE from /proc/self/limits, or -1 when unknown or unlimited. */
+    static long openFileLimit(java.nio.file.Path limits) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(limits)) {
+                if (!line.startsWith("Max open files")) continue;
+                String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                return soft.equals("unlimited") ? -1 : Long.parseLong(soft);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or unreadable: nothing to check
+        }
+        return -1;
     }
 
     public ExeHashes hashes() {

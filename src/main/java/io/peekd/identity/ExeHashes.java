@@ -1,6 +1,5 @@
 package io.peekd.identity;
 
-import io.peekd.bpf.Fanotify;
 import io.peekd.bpf.NativeFile;
 import io.peekd.bpf.SysError;
 import java.nio.file.Path;
@@ -30,8 +29,8 @@ import java.util.function.Consumer;
  * file replaced by rename after exec still hashes as it ran.
  *
  * <p>Results are cached per file (device, inode) and per <em>generation</em>:
- * a write to a held file (seen through fanotify, or as a changed ctime when
- * the file is next met) starts a new generation, and only processes that
+ * a write to a held file (seen through fanotify, or as a changed mtime or size
+ * when the file is next met) starts a new generation, and only processes that
  * exec'd the old content keep the old hash. Held descriptors are bounded by
  * {@code identity.fd_cache_size}, least recently used first out; hashing runs
  * on {@code identity.hash_threads} threads.
@@ -41,8 +40,6 @@ import java.util.function.Consumer;
  */
 public final class ExeHashes implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("peekd.identity");
-    private static final long BTRFS_MAGIC = 0x9123683EL, OVERLAYFS_MAGIC = 0x794C7630L;
-    private static final long MARK_MASK = Fanotify.FAN_MODIFY | Fanotify.FAN_CLOSE_WRITE;
     private static final int RESULTS_PER_FILE = 4;
     static final int MAX_BINDINGS = 65_536;
     private static final int MAX_QUEUE = 65_536;
@@ -80,7 +77,6 @@ public final class ExeHashes implements AutoCloseable {
         int queuedGen = -1;
         int busy;           // workers reading the descriptor: it is closed only when this is 0
         boolean evicted;
-        boolean marked;
         final LinkedHashMap<Integer, HashResult> results = new LinkedHashMap<>();
         final LinkedHashMap<Integer, PackageStatus> packages = new LinkedHashMap<>();
         int pkgQueuedGen = -1;
@@ -106,6 +102,7 @@ public final class ExeHashes implements AutoCloseable {
 
     private final Settings settings;
     private final ProcFs proc;
+    private final ExeOpener opener;
     private final PackageVerifier packages;
     private final Consumer<String> errors;
     private final Object lock = new Object();
@@ -125,8 +122,7 @@ public final class ExeHashes implements AutoCloseable {
     private final ThreadPoolExecutor pool;
     private final LinkedBlockingQueue<PkgJob> pkgQueue = new LinkedBlockingQueue<>();
     private final Thread pkgThread;
-    private final Fanotify fanotify;
-    private final Thread watcher;
+    private final FileWatch watch;
     private volatile boolean running = true;
 
     private final AtomicLong filesHashed = new AtomicLong(), bytesHashed = new AtomicLong(),
@@ -135,6 +131,7 @@ public final class ExeHashes implements AutoCloseable {
     public ExeHashes(Settings settings, ProcFs proc, PackageVerifier packages, Consumer<String> errors) {
         this.settings = settings;
         this.proc = proc;
+        this.opener = new ExeOpener(proc, settings.stDevMask());
         this.packages = packages;
         this.errors = errors;
         AtomicInteger n = new AtomicInteger();
@@ -144,25 +141,12 @@ public final class ExeHashes implements AutoCloseable {
         pool.allowCoreThreadTimeOut(true);
         this.pkgThread = Thread.ofPlatform().daemon().name("peekd-packages").unstarted(this::packageLoop);
         pkgThread.start();
-        Fanotify fan = null;
-        try {
-            fan = Fanotify.open();
-        } catch (SysError | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "fanotify is not available (" + e.getMessage()
-                    + "); changed executables are noticed by their ctime when next run");
-        }
-        this.fanotify = fan;
-        if (fan != null) {
-            this.watcher = Thread.ofPlatform().daemon().name("peekd-fanotify").unstarted(this::watch);
-            watcher.start();
-        } else {
-            this.watcher = null;
-        }
+        this.watch = new FileWatch(this::changed, this::recheckAll);
     }
 
-    /** Whether writes to held files are reported by fanotify (false: only ctime checks). */
+    /** Whether writes to held files are reported by fanotify (false: only mtime and size checks). */
     public boolean watching() {
-        return fanotify != null;
+        return watch.active();
     }
 
     // ---- exec time (ring-buffer thread) ----
@@ -184,7 +168,7 @@ public final class ExeHashes implements AutoCloseable {
             NativeFile f = NativeFile.open(proc.root().resolve(pid + "/exe"));
             try {
                 NativeFile.Stat st = f.stat();
-                if (!matches(r, st, f)) {
+                if (!opener.matches(r, st, f)) {
                     f.close(); // already another exec, or another process: the bind job sorts it out
                 } else {
                     bindOpened(s, f, st, path, hashNow);
@@ -234,10 +218,10 @@ public final class ExeHashes implements AutoCloseable {
                 bindOpened(ss, f, st, abs, hashNow);
             } catch (SysError | RuntimeException e) {
                 f.close();
-                fail(ss, abs, reason(e));
+                fail(ss, abs, ExeOpener.reason(e));
             }
         } catch (SysError e) {
-            fail(ss, abs, reason(e));
+            fail(ss, abs, ExeOpener.reason(e));
         }
     }
 
@@ -433,7 +417,7 @@ public final class ExeHashes implements AutoCloseable {
 
     private void bindOrFail(Subject s, Request r) {
         try {
-            Opened o = open(r);
+            ExeOpener.Opened o = opener.open(r);
             bindOpened(s, o.file(), o.stat(), r.path(), false);
             Entry e;
             synchronized (lock) {
@@ -441,7 +425,7 @@ public final class ExeHashes implements AutoCloseable {
                 e = b == null || b.key == null ? null : entries.get(b.key);
                 if (e != null) queue(e);
             }
-        } catch (Failure f) {
+        } catch (ExeOpener.Failure f) {
             fail(s, r.path(), f.getMessage());
         }
     }
@@ -458,7 +442,7 @@ public final class ExeHashes implements AutoCloseable {
     private void findScript(Subject s, Request exe) {
         String script = null, cwd = null;
         Path dir = proc.root().resolve(Integer.toString(exe.pid()));
-        if (exe.pid() > 0 && alive(exe)) {
+        if (exe.pid() > 0 && opener.alive(exe)) {
             List<String> argv = proc.cmdline(exe.pid()).map(ProcFs.Cmdline::argv).orElse(null);
             script = Scripts.scriptOf(exe.path(), argv);
             if (script != null && !script.startsWith("/")) {
@@ -468,7 +452,7 @@ public final class ExeHashes implements AutoCloseable {
                     cwd = null;
                 }
             }
-            if (!alive(exe)) script = null; // read from a reused pid
+            if (!opener.alive(exe)) script = null; // read from a reused pid
         }
         String abs = Scripts.absolute(script, cwd);
         if (abs == null) {
@@ -479,75 +463,6 @@ public final class ExeHashes implements AutoCloseable {
             return;
         }
         openScript(s, abs, true);
-    }
-
-    private boolean alive(Request r) {
-        if (r.startTicks() < 0) return proc.stat(r.pid()).isPresent();
-        return proc.stat(r.pid()).map(st -> st.startTicks() == r.startTicks()).orElse(false);
-    }
-
-    private record Opened(NativeFile file, NativeFile.Stat stat) {
-    }
-
-    /** A reason the file cannot be had; the message is what the row shows after "error: ". */
-    private static final class Failure extends Exception {
-        Failure(String reason) {
-            super(reason, null, false, false);
-        }
-    }
-
-    /**
-     * Opens what {@code r} runs: the live process's exe link if it is still that
-     * process and that generation, else the path if it still holds the same inode.
-     */
-    private Opened open(Request r) throws Failure {
-        boolean denied = false;
-        if (r.pid() > 0 && alive(r)) {
-            NativeFile f = null;
-            try {
-                f = NativeFile.open(proc.root().resolve(r.pid() + "/exe"));
-                NativeFile.Stat st = f.stat();
-                if (alive(r) && matches(r, st, f)) {
-                    Opened o = new Opened(f, st);
-                    f = null;
-                    return o;
-                }
-            } catch (SysError e) {
-                denied = e.errno() == SysError.EACCES || e.errno() == SysError.EPERM;
-            } finally {
-                if (f != null) f.close();
-            }
-        }
-        if (r.path() == null || !r.path().startsWith("/")) throw new Failure(denied ? "permission denied" : "gone");
-        NativeFile f = null;
-        try {
-            f = NativeFile.open(Path.of(r.path()));
-            NativeFile.Stat st = f.stat();
-            if (!matches(r, st, f)) throw new Failure("replaced");
-            Opened o = new Opened(f, st);
-            f = null;
-            return o;
-        } catch (SysError e) {
-            if (e.errno() == SysError.ENOENT) throw new Failure(denied ? "permission denied" : "gone");
-            throw new Failure(reason(e));
-        } finally {
-            if (f != null) f.close();
-        }
-    }
-
-    /** Same inode, and the same device under the configured or automatic mask. */
-    boolean matches(Request r, NativeFile.Stat st, NativeFile f) throws SysError {
-        if (r.ino() > 0 && st.ino() != r.ino()) return false;
-        if (r.kernelDev() < 0) return true;
-        long have = st.kernelDev(), want = r.kernelDev();
-        if (settings.stDevMask().isPresent()) {
-            long mask = settings.stDevMask().getAsLong();
-            return (have & mask) == (want & mask);
-        }
-        if (have == want) return true;
-        // btrfs subvolumes and overlayfs show stat() a device other than the superblock's s_dev.
-        long fs = f.fsType();
-        return fs == BTRFS_MAGIC || fs == OVERLAYFS_MAGIC;
     }
 
     /** Puts an opened file into the cache (or finds it there) and binds the subject to its generation. */
@@ -583,13 +498,9 @@ public final class ExeHashes implements AutoCloseable {
             if (hashNow) queue(e);
         }
         if (toClose != null) toClose.close();
-        if (toMark != null && fanotify != null) {
+        if (toMark != null && watch.active()) {
             try {
-                fanotify.mark(toMark, MARK_MASK);
-                synchronized (lock) {
-                    Entry e = entries.get(key);
-                    if (e != null && e.file == toMark) e.marked = true;
-                }
+                watch.watch(toMark);
             } catch (SysError | RuntimeException ex) {
                 LOG.log(System.Logger.Level.DEBUG, "cannot watch " + path + ": " + ex.getMessage());
             }
@@ -614,13 +525,7 @@ public final class ExeHashes implements AutoCloseable {
     }
 
     private void release(NativeFile f) {
-        if (fanotify != null) {
-            try {
-                fanotify.unmark(f, MARK_MASK);
-            } catch (SysError | RuntimeException e) {
-                // not marked, or the group is closed: nothing to undo
-            }
-        }
+        watch.unwatch(f);
         f.close();
     }
 
@@ -708,7 +613,7 @@ public final class ExeHashes implements AutoCloseable {
                 }
             }
         } catch (SysError ex) {
-            result = new HashResult.Failed(reason(ex));
+            result = new HashResult.Failed(ExeOpener.reason(ex));
         } catch (RuntimeException ex) {
             result = new HashResult.Failed("read failed: " + ex.getMessage());
         }
@@ -747,42 +652,7 @@ public final class ExeHashes implements AutoCloseable {
                 + ((HashResult.Failed) r).reason());
     }
 
-    static String reason(Exception e) {
-        if (e instanceof SysError se) {
-            return switch (se.errno()) {
-                case SysError.EACCES, SysError.EPERM -> "permission denied";
-                case SysError.ENOENT, SysError.ESRCH -> "gone";
-                default -> "read failed: " + SysError.name(se.errno());
-            };
-        }
-        return "read failed: " + e.getMessage();
-    }
-
-    // ---- fanotify ----
-
-    private void watch() {
-        while (running) {
-            List<Fanotify.Event> events;
-            try {
-                events = fanotify.poll(250);
-            } catch (SysError | RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "fanotify stopped: " + e.getMessage()
-                        + "; changed executables are noticed by their ctime when next run");
-                return;
-            }
-            for (Fanotify.Event ev : events) {
-                if (ev.overflow()) {
-                    recheckAll();
-                    continue;
-                }
-                try (NativeFile f = ev.file()) {
-                    changed(f.stat());
-                } catch (SysError | RuntimeException e) {
-                    // the file went away between the event and the stat; its entry ages out
-                }
-            }
-        }
-    }
+    // ---- changes reported by the watch ----
 
     /** A write was reported: whatever mtime and size say now, the content may differ. */
     private void changed(NativeFile.Stat st) {
@@ -847,7 +717,7 @@ public final class ExeHashes implements AutoCloseable {
         m.put("failures", failures.get());
         m.put("changes_seen", invalidations.get());
         m.put("queued", pool.getQueue().size());
-        m.put("fanotify", fanotify != null);
+        m.put("fanotify", watch.active());
         return m;
     }
 
@@ -869,7 +739,6 @@ public final class ExeHashes implements AutoCloseable {
         try {
             pool.awaitTermination(5, TimeUnit.SECONDS);
             pkgThread.join(5000);
-            if (watcher != null) watcher.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -886,6 +755,6 @@ public final class ExeHashes implements AutoCloseable {
             bindings.clear();
         }
         close.forEach(NativeFile::close);
-        if (fanotify != null) fanotify.close();
+        watch.close();
     }
 }

@@ -35,8 +35,9 @@ import java.util.function.Consumer;
  * {@code identity.fd_cache_size}, least recently used first out; hashing runs
  * on {@code identity.hash_threads} threads.
  *
- * <p>Thread-safe. {@link #onExec} is cheap enough for the ring-buffer thread
- * (an open and a statx); {@link #resolve} never blocks on I/O.
+ * <p>Thread-safe. {@link #onExec} opens files, so it runs on a thread of its
+ * own (see ExeIdentity), never on the ring-buffer thread; {@link #resolve}
+ * and {@link #prefetch} never block on I/O.
  */
 public final class ExeHashes implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("peekd.identity");
@@ -149,7 +150,7 @@ public final class ExeHashes implements AutoCloseable {
         return watch.active();
     }
 
-    // ---- exec time (ring-buffer thread) ----
+    // ---- exec time (opener thread) ----
 
     /**
      * Opens the new program through {@code /proc/<pid>/exe} right away, so that a

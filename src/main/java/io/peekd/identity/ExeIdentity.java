@@ -21,11 +21,41 @@ public final class ExeIdentity implements AutoCloseable {
     private final ExeState state;
     private final HashGate gate;
 
+    /**
+     * Exec events wait here for the opener thread. Opening a file can block (a hung NFS
+     * server revalidating on open), and that must stall this thread, never the ring buffer.
+     */
+    private final java.util.concurrent.BlockingQueue<KernelEvent.Exec> execs =
+            new java.util.concurrent.ArrayBlockingQueue<>(8192);
+    private final Thread opener;
+    private final java.util.concurrent.atomic.AtomicLong execsDropped = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean running = true;
+
     private ExeIdentity(ExeIdSettings settings, ExeHashes hashes, ExeState state, HashGate gate) {
         this.settings = settings;
         this.hashes = hashes;
         this.state = state;
         this.gate = gate;
+        this.opener = Thread.ofPlatform().daemon().name("peekd-exec-open").unstarted(this::openLoop);
+        opener.start();
+    }
+
+    private void openLoop() {
+        while (running) {
+            KernelEvent.Exec x;
+            try {
+                x = execs.poll(250, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (x == null) continue;
+            try {
+                hashes.onExec(x.tgid(), x.startNs(), x.exeDev(), x.exeIno(), ProcessTable.execPath(x),
+                        ProcessTable.argv(x.args()), settings.everyExe());
+            } catch (RuntimeException e) {
+                System.getLogger("peekd.identity").log(System.Logger.Level.WARNING, "exec-time open failed: " + e);
+            }
+        }
     }
 
     /** @param errors the daemon's error log (one line per problem worth an operator's attention) */
@@ -71,11 +101,17 @@ public final class ExeIdentity implements AutoCloseable {
         return gate;
     }
 
-    /** Ring-buffer thread: open new programs at once, start hashing when a flow begins. */
+    /**
+     * Ring-buffer thread: new programs are handed to the opener thread (it opens them
+     * within microseconds, so short-lived ones are caught), and hashing starts when a
+     * flow begins. Never blocks: a full hand-off queue drops the exec-time open, and
+     * that process is then opened by path when its row is built.
+     */
     public void onEvent(KernelEvent e) {
         switch (e) {
-            case KernelEvent.Exec x -> hashes.onExec(x.tgid(), x.startNs(), x.exeDev(), x.exeIno(),
-                    ProcessTable.execPath(x), ProcessTable.argv(x.args()), settings.everyExe());
+            case KernelEvent.Exec x -> {
+                if (!execs.offer(x)) execsDropped.incrementAndGet();
+            }
             case KernelEvent.NewFlow f -> hashes.prefetch(f.key().tgid(), f.key().startNs(), f.key().exeIno());
             default -> { }
         }
@@ -101,6 +137,7 @@ public final class ExeIdentity implements AutoCloseable {
     /** Counters for metrics.json. */
     public Map<String, Object> stats() {
         Map<String, Object> m = new LinkedHashMap<>(hashes.stats());
+        m.put("exec_opens_dropped", execsDropped.get());
         m.put("held_windows", gate.heldWindows());
         m.put("held_rows", gate.heldRows());
         double[] hold = gate.holdStats();
@@ -121,6 +158,13 @@ public final class ExeIdentity implements AutoCloseable {
 
     @Override
     public void close() {
+        running = false;
+        opener.interrupt();
+        try {
+            opener.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         state.saveIfDirty();
         hashes.close();
     }

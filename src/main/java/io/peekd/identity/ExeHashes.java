@@ -320,23 +320,36 @@ public final class ExeHashes implements AutoCloseable {
     public PackageStatus packageStatus(Request r, boolean script) {
         if (r == null) return null;
         Subject s = new Subject(r.pid(), r.startTicks(), r.ino(), script, null);
+        Entry e;
+        int gen;
+        String path;
         synchronized (lock) {
             Binding b = bindings.get(s);
-            if (b == null || b.key == null || !(b.result instanceof HashResult.Hashed h)) return null;
-            Entry e = entries.get(b.key);
+            if (b == null || b.key == null || !(b.result instanceof HashResult.Hashed)) return null;
+            e = entries.get(b.key);
             if (e == null) return new PackageStatus.Unverifiable("?", "?", "file no longer held");
-            PackageStatus st = e.packages.get(b.gen);
+            gen = b.gen;
+            PackageStatus st = e.packages.get(gen);
             if (st != null) return st;
-            // Most new executables live where no package put anything (builds, downloads, /tmp):
-            // that needs no dpkg-query, and must not wait behind one.
-            if (packages.surelyUnowned(e.path)) {
-                e.packages.put(b.gen, PackageStatus.UNOWNED);
-                return PackageStatus.UNOWNED;
+            path = e.path;
+        }
+        // Most new executables live where no package put anything (builds, downloads, /tmp):
+        // that needs no dpkg-query, and must not wait behind one. (Asked outside the lock:
+        // the first answer reads dpkg's file lists.)
+        if (packages.surelyUnowned(path)) {
+            synchronized (lock) {
+                e.packages.putIfAbsent(gen, PackageStatus.UNOWNED);
             }
-            if (e.pkgQueuedGen != b.gen && e.file != null && running) {
-                e.pkgQueuedGen = b.gen;
+            return PackageStatus.UNOWNED;
+        }
+        synchronized (lock) {
+            PackageStatus st = e.packages.get(gen);
+            if (st != null) return st;
+            HashResult res = e.results.get(gen);
+            if (e.pkgQueuedGen != gen && e.file != null && running && res instanceof HashResult.Hashed h) {
+                e.pkgQueuedGen = gen;
                 e.busy++;
-                pkgQueue.add(new PkgJob(e, b.gen, h.sha256()));
+                pkgQueue.add(new PkgJob(e, gen, h.sha256()));
             }
             return null;
         }
@@ -344,6 +357,7 @@ public final class ExeHashes implements AutoCloseable {
 
     /** Batches queued checks so that one dpkg-query serves many files. */
     private void packageLoop() {
+        packages.surelyUnowned("/"); // read dpkg's file lists now, not when the first row waits for them
         while (running) {
             List<PkgJob> batch = new ArrayList<>();
             try {

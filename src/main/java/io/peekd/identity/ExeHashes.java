@@ -669,11 +669,16 @@ public final class ExeHashes implements AutoCloseable {
 
     // ---- changes reported by the watch ----
 
-    /** A write was reported: whatever mtime and size say now, the content may differ. */
+    /**
+     * A write was reported. One write brings two events (FAN_MODIFY, FAN_CLOSE_WRITE), and
+     * the change may already have been seen by mtime: a new generation only if the file
+     * looks different from the last look. ctime counts here, unlike in sameContent: a write
+     * always moves it, even one that puts mtime back, and no user can set it.
+     */
     private void changed(NativeFile.Stat st) {
         synchronized (lock) {
             Entry e = entries.get(FileId.of(st));
-            if (e != null) newGeneration(e, st);
+            if (e != null && (!sameContent(e.stat, st) || e.stat.ctimeNs() != st.ctimeNs())) newGeneration(e, st);
         }
     }
 

@@ -84,7 +84,7 @@ class ExeIdentityKernelTest {
             Tgen.run(cli, "tcp-send", "--to", "127.0.0.1:" + port, "--bytes", "1000");
             server.await();
             rows = peekd.awaitRows(cli, r -> withSha(traffic(r), after).stream().anyMatch(x -> !flags(x).isEmpty()));
-            assertThat(withSha(traffic(rows), after)).isNotEmpty();
+            assertThat(withSha(traffic(rows), after)).as("rows: %s", rows).isNotEmpty();
             assertThat(withSha(rows, after)).anySatisfy(r -> assertThat(flags(r)).contains("NEW_HASH").doesNotContain("NEW_EXE"));
             assertThat(withSha(traffic(rows), before)).as("rows of the first run keep the first hash").isNotEmpty();
         }

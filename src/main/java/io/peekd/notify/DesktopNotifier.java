@@ -135,10 +135,16 @@ public final class DesktopNotifier implements Subscriber {
             case WARNING -> Urgency.NORMAL;
             case ERROR, CRITICAL -> Urgency.CRITICAL;
         };
-        String summary = switch (n.source()) {
-            case "virustotal" -> "VirusTotal warning";
-            default -> "peekd problem";
-        };
+        String summary = "peekd problem";
+        if (n.source().equals("virustotal")) {
+            summary = "VirusTotal warning";
+        } else if (n.text().startsWith("capture loss:")) {
+            summary = "peekd lost data"; // counts are now too low: the operator must know
+        } else if (n.text().startsWith("cannot hash ")) {
+            // Usually a program that deleted itself or a FUSE mount: worth knowing, not alarming.
+            summary = "Cannot verify an executable";
+            u = Urgency.NORMAL;
+        }
         submit(new Message(u, summary, n.text()));
     }
 

@@ -84,7 +84,7 @@ class DesktopNotifierTest {
         bus = SessionBus.start(true);
         notifier(bus.socket(), 10);
         for (int i = 0; i < 4; i++) {
-            notifier.onNotice(new Notice(Notice.Severity.ERROR, "error.log", null, "lost 12 events: ring buffer full"));
+            notifier.onNotice(new Notice(Notice.Severity.ERROR, "error.log", null, "database writer is behind; 3 windows wait"));
         }
         notifier.awaitIdle();
         List<SessionBus.Received> got = bus.await(4);
@@ -94,6 +94,16 @@ class DesktopNotifierTest {
         assertThat(got.subList(1, 4)).allSatisfy(r -> assertThat(r.replacesId()).isEqualTo(id));
         assertThat(got.getLast().body()).endsWith("(4 times)");
         assertThat(got.getFirst().urgency()).isEqualTo(2);
+        assertThat(got.getFirst().summary()).isEqualTo("peekd problem");
+
+        notifier.onNotice(new Notice(Notice.Severity.ERROR, "error.log", null, "capture loss: 3 exec events dropped"));
+        notifier.onNotice(new Notice(Notice.Severity.ERROR, "error.log", null, "cannot hash /tmp/x: gone"));
+        notifier.awaitIdle();
+        got = bus.await(6);
+        assertThat(got.get(4).summary()).isEqualTo("peekd lost data");
+        assertThat(got.get(4).urgency()).isEqualTo(2);
+        assertThat(got.get(5).summary()).isEqualTo("Cannot verify an executable");
+        assertThat(got.get(5).urgency()).isEqualTo(1);
     }
 
     @Test

@@ -21,7 +21,7 @@ for name in peekd floor; do
   in="$src/$name.bpf.c"
   [ -f "$in" ] || continue
   if [ ! -f "$out/$name.bpf.o" ] || [ "$in" -nt "$out/$name.bpf.o" ] || [ "$src/peekd_events.h" -nt "$out/$name.bpf.o" ]; then
-    clang -g -O2 -Wall -Wno-unused-function -target bpf -D__TARGET_ARCH_x86 \
+    clang -g -O2 -Wall -Wno-unused-function -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
       -I"$work" -I"$src" -c "$in" -o "$out/$name.bpf.o.tmp"
     mv "$out/$name.bpf.o.tmp" "$out/$name.bpf.o"
   fi

@@ -30,6 +30,8 @@ SEC("cgroup/recvmsg4")
 int on_recvmsg4(struct bpf_sock_addr *ctx) { return 1; }
 SEC("cgroup/recvmsg6")
 int on_recvmsg6(struct bpf_sock_addr *ctx) { return 1; }
+SEC("cgroup/sock_release")
+int on_sock_release(struct bpf_sock *sk) { return 1; }
 SEC("cgroup_skb/egress")
 int on_egress(struct __sk_buff *skb) { return 1; }
 SEC("cgroup_skb/ingress")

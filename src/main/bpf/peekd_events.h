@@ -73,7 +73,6 @@ struct peekd_flow_val {
 	__u64 sent_calls;
 	__u64 recv_calls;
 	__u64 conns;
-	__u64 last_ns;
 };
 
 struct peekd_event_hdr {

@@ -69,6 +69,12 @@ public record BpfMap(String name, int fd) {
         return true;
     }
 
+    /** Creates or replaces an entry. */
+    public void update(MemorySegment key, MemorySegment value) {
+        int rc = BpfObject.callInt(() -> (int) Libbpf.MAP_UPDATE_ELEM.invokeExact(fd, key, value, 0L));
+        if (rc < 0) throw BpfException.errno("update in map " + name, rc);
+    }
+
     public boolean delete(MemorySegment key) {
         int rc = BpfObject.callInt(() -> (int) Libbpf.MAP_DELETE_ELEM.invokeExact(fd, key));
         if (rc == -Errno.ENOENT) return false;

@@ -29,6 +29,10 @@ final class Libbpf {
             FunctionDescriptor.of(PTR, PTR, INT), Native.CAPTURE_ERRNO);
     static final MethodHandle PROGRAM_ATTACH_UPROBE_OPTS = Native.bpf("bpf_program__attach_uprobe_opts",
             FunctionDescriptor.of(PTR, PTR, INT, PTR, LONG, PTR), Native.CAPTURE_ERRNO);
+    static final MethodHandle PROGRAM_ATTACH_ITER = Native.bpf("bpf_program__attach_iter",
+            FunctionDescriptor.of(PTR, PTR, PTR), Native.CAPTURE_ERRNO);
+    static final MethodHandle LINK_FD = Native.bpf("bpf_link__fd", FunctionDescriptor.of(INT, PTR));
+    static final MethodHandle ITER_CREATE = Native.bpf("bpf_iter_create", FunctionDescriptor.of(INT, INT));
     static final MethodHandle LINK_DESTROY = Native.bpf("bpf_link__destroy", FunctionDescriptor.of(INT, PTR));
     static final MethodHandle MAP_FD = Native.bpf("bpf_map__fd", FunctionDescriptor.of(INT, PTR));
     static final MethodHandle MAP_SET_MAX_ENTRIES = Native.bpf("bpf_map__set_max_entries",
@@ -48,6 +52,8 @@ final class Libbpf {
     static final MethodHandle MAP_LOOKUP_ELEM = Native.bpf("bpf_map_lookup_elem", FunctionDescriptor.of(INT, INT, PTR, PTR));
     static final MethodHandle MAP_LOOKUP_AND_DELETE = Native.bpf("bpf_map_lookup_and_delete_elem",
             FunctionDescriptor.of(INT, INT, PTR, PTR));
+    static final MethodHandle MAP_UPDATE_ELEM = Native.bpf("bpf_map_update_elem",
+            FunctionDescriptor.of(INT, INT, PTR, PTR, LONG));
     static final MethodHandle MAP_DELETE_ELEM = Native.bpf("bpf_map_delete_elem", FunctionDescriptor.of(INT, INT, PTR));
 
     static final MethodHandle BTF_FIND_BY_NAME_KIND = Native.bpf("btf__find_by_name_kind",

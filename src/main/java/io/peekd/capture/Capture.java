@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import io.peekd.bpf.BpfException;
 import io.peekd.bpf.BpfMap;
 import io.peekd.bpf.BpfObject;
+import io.peekd.bpf.MapIterator;
 import io.peekd.bpf.RingBuffer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +24,7 @@ import java.util.function.Consumer;
 public final class Capture implements AutoCloseable {
     static final List<String> TRACEPOINTS = List.of("on_send", "on_recv", "on_tcp_rcv", "on_state", "on_exec", "on_exit");
     static final List<String> CGROUP_HOOKS = List.of("on_sendmsg4", "on_sendmsg6", "on_recvmsg4", "on_recvmsg6",
-            "on_egress", "on_ingress");
+            "on_egress", "on_ingress", "on_sock_release");
     private static final int STATS = 16;
 
     public record Options(int flowMapEntries, int ringBufferKib, int idleDrainsBeforeEvict) {
@@ -39,6 +40,8 @@ public final class Capture implements AutoCloseable {
     private final AtomicLong ringEvents = new AtomicLong(), undecodable = new AtomicLong();
     private volatile boolean running = true;
     private volatile String resolverProbe = "not attached";
+    private MapIterator flushSockets;
+    private boolean flushWarned;
 
     private Capture(BpfObject obj, KernelProbe.Result probe, Options o, Consumer<KernelEvent> listener) {
         this.obj = obj;
@@ -74,6 +77,7 @@ public final class Capture implements AutoCloseable {
             for (String p : tracepoints) obj.attach(p);
             for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
             c.attachResolverProbes(obj);
+            c.enableFastPath();
             c.ringThread.start();
             return c;
         } catch (RuntimeException e) {
@@ -127,6 +131,37 @@ public final class Capture implements AutoCloseable {
             obj.close();
             throw e;
         }
+    }
+
+    /**
+     * Lets the kernel keep counts of a socket's usual flow in the socket's own
+     * storage (see sk_info in peekd.bpf.c). Only safe with the flush iterator
+     * attached, since drains must see those counts; without it capture stays
+     * exact, on the slower path.
+     */
+    private void enableFastPath() {
+        try {
+            flushSockets = obj.attachMapIterator("flush_sockets", "sk_infos");
+            setFastPath(true);
+        } catch (BpfException e) {
+            flushSockets = null;
+            System.getLogger("peekd.capture").log(System.Logger.Level.WARNING,
+                    "per-socket fast path off (exact, but slower): " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    private void setFastPath(boolean on) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(JAVA_INT);
+            MemorySegment v = a.allocate(JAVA_INT);
+            v.set(JAVA_INT, 0, on ? 1 : 0);
+            obj.map("settings").update(k, v);
+        }
+    }
+
+    /** Whether per-socket counting is on (for status and metrics). */
+    public boolean fastPath() {
+        return flushSockets != null;
     }
 
     /**
@@ -223,7 +258,24 @@ public final class Capture implements AutoCloseable {
 
     /** Flows that moved since the last call. Call from one thread only. */
     public List<FlowDelta> drain() {
+        flushPending();
         return drainer.drain();
+    }
+
+    /** Moves counts waiting in socket storage into the flows map, so this drain sees them. */
+    private void flushPending() {
+        if (flushSockets == null) return;
+        try {
+            flushSockets.run();
+        } catch (BpfException e) {
+            // Sockets stop caching; what they hold is flushed when they close.
+            if (!flushWarned)
+                System.getLogger("peekd.capture").log(System.Logger.Level.ERROR,
+                        "socket flush failed, per-socket fast path turned off: " + e.getMessage());
+            flushWarned = true;
+            setFastPath(false);
+            flushSockets = null;
+        }
     }
 
     public String hookSet() {
@@ -241,7 +293,8 @@ public final class Capture implements AutoCloseable {
                 for (int c = 0; c < cpus; c++) s[i] += v.get(JAVA_LONG, 8L * c);
             }
         }
-        return new CaptureStats(s[0], s[1], s[2], s[11], s[3], s[4], s[5], s[6], s[10], s[7], s[8], s[9],
+        return new CaptureStats(s[0], s[1], s[2], s[11], s[3], s[4], s[5], s[6], s[10], s[7],
+                drainer.sendCalls(), drainer.recvCalls(),
                 ringEvents.get(), undecodable.get(), ring.handlerErrors(), drainer.tracked(), drainer.evicted());
     }
 

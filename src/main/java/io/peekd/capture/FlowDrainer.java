@@ -27,6 +27,8 @@ final class FlowDrainer {
     private static final long O_SENT = Layouts.offset(Layouts.FLOW_VAL, "sent_bytes");
     private static final long O_RECV = Layouts.offset(Layouts.FLOW_VAL, "recv_bytes");
     private static final long O_CONNS = Layouts.offset(Layouts.FLOW_VAL, "conns");
+    private static final long O_SENT_CALLS = Layouts.offset(Layouts.FLOW_VAL, "sent_calls");
+    private static final long O_RECV_CALLS = Layouts.offset(Layouts.FLOW_VAL, "recv_calls");
 
     private final BpfMap flows;
     private final int cpus;
@@ -35,10 +37,12 @@ final class FlowDrainer {
     private final ConcurrentLinkedQueue<KernelEvent> endings = new ConcurrentLinkedQueue<>();
     private final Set<ProcKey> deadProcs = new HashSet<>();
     private long evicted;
+    /** Send and receive calls over every flow ever drained; the kernel counts them per flow only. */
+    private volatile long sendCalls, recvCalls;
 
     /** Last cumulative totals of a key and how many drains it has been unchanged. */
     private static final class Seen {
-        long sent, recv, conns;
+        long sent, recv, conns, sentCalls, recvCalls;
         int idle;
         boolean closing;
     }
@@ -62,6 +66,14 @@ final class FlowDrainer {
         return evicted;
     }
 
+    long sendCalls() {
+        return sendCalls;
+    }
+
+    long recvCalls() {
+        return recvCalls;
+    }
+
     /** One pass over the map. Returns the flows that moved since the previous pass. */
     List<FlowDelta> drain() {
         List<FlowDelta> out = new ArrayList<>();
@@ -79,14 +91,20 @@ final class FlowDrainer {
     }
 
     private void account(FlowKey key, MemorySegment v, List<FlowDelta> out) {
-        long sent = 0, recv = 0, conns = 0;
+        long sent = 0, recv = 0, conns = 0, sc = 0, rc = 0;
         for (int c = 0; c < cpus; c++) {
             long base = c * VAL_SIZE;
             sent += v.get(JAVA_LONG, base + O_SENT);
             recv += v.get(JAVA_LONG, base + O_RECV);
             conns += v.get(JAVA_LONG, base + O_CONNS);
+            sc += v.get(JAVA_LONG, base + O_SENT_CALLS);
+            rc += v.get(JAVA_LONG, base + O_RECV_CALLS);
         }
         Seen s = seen.computeIfAbsent(key, x -> new Seen());
+        sendCalls += sc - s.sentCalls;
+        recvCalls += rc - s.recvCalls;
+        s.sentCalls = sc;
+        s.recvCalls = rc;
         long ds = sent - s.sent, dr = recv - s.recv, dc = conns - s.conns;
         if (ds != 0 || dr != 0 || dc != 0) {
             out.add(new FlowDelta(key, ds, dr, dc));

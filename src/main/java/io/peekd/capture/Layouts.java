@@ -32,7 +32,7 @@ final class Layouts {
 
     static final GroupLayout FLOW_VAL = structLayout(
             JAVA_LONG.withName("sent_bytes"), JAVA_LONG.withName("recv_bytes"), JAVA_LONG.withName("sent_calls"),
-            JAVA_LONG.withName("recv_calls"), JAVA_LONG.withName("conns"), JAVA_LONG.withName("last_ns"))
+            JAVA_LONG.withName("recv_calls"), JAVA_LONG.withName("conns"))
             .withName("peekd_flow_val");
 
     static final GroupLayout HDR = structLayout(

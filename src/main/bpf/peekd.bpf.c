@@ -113,19 +113,19 @@ struct pending_addr {
 	__u8 addr[16];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct pending_addr);
-} pending_dst SEC(".maps");
+/* Kept per thread (task storage): no hashing, no locks, no eviction. family
+ * 0 means empty; the tracepoint that uses an address clears it. */
+struct pending_pair {
+	struct pending_addr dst;
+	struct pending_addr src;
+};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct pending_addr);
-} pending_src SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending_pair);
+} pending SEC(".maps");
 
 /* Zero-initialised scratch for the large exec record. */
 struct {
@@ -362,12 +362,13 @@ static __always_inline int account(struct sock *sk, __u64 bytes, int is_send)
 	int connected = fill_sock(sk, &k);
 	int per_socket_conn = connected;
 	if (!connected && (k.family == AF_INET || k.family == AF_INET6)) {
-		__u64 id = bpf_get_current_pid_tgid();
-		void *map = is_send ? (void *)&pending_dst : (void *)&pending_src;
-		struct pending_addr *p = bpf_map_lookup_elem(map, &id);
-		if (p) {
-			copy_pending(&k, p);
-			bpf_map_delete_elem(map, &id);
+		struct pending_pair *pp = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
+		if (pp) {
+			struct pending_addr *p = is_send ? &pp->dst : &pp->src;
+			if (p->family) {
+				copy_pending(&k, p);
+				p->family = 0;
+			}
 		}
 	}
 	struct sk_info *si = sk_info_get(sk, 1);
@@ -601,35 +602,38 @@ int BPF_PROG(on_state, struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
-static __always_inline void remember_addr(void *map, struct bpf_sock_addr *ctx, __u16 family)
+static __always_inline void remember_addr(struct bpf_sock_addr *ctx, __u16 family, int is_send)
 {
-	struct pending_addr p = {};
-	p.family = family;
-	p.port = bpf_ntohs((__u16)ctx->user_port);
+	struct pending_pair *pp = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
+						       BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!pp) {
+		stat_add(PEEKD_ST_PENDING_FULL, 1);
+		return;
+	}
+	struct pending_addr *p = is_send ? &pp->dst : &pp->src;
+	p->port = bpf_ntohs((__u16)ctx->user_port);
 	if (family == AF_INET) {
 		__u32 a = ctx->user_ip4;
-		__builtin_memcpy(p.addr, &a, 4);
+		__builtin_memcpy(p->addr, &a, 4);
 	} else {
 		__u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1], a2 = ctx->user_ip6[2], a3 = ctx->user_ip6[3];
-		__builtin_memcpy(p.addr, &a0, 4);
-		__builtin_memcpy(p.addr + 4, &a1, 4);
-		__builtin_memcpy(p.addr + 8, &a2, 4);
-		__builtin_memcpy(p.addr + 12, &a3, 4);
+		__builtin_memcpy(p->addr, &a0, 4);
+		__builtin_memcpy(p->addr + 4, &a1, 4);
+		__builtin_memcpy(p->addr + 8, &a2, 4);
+		__builtin_memcpy(p->addr + 12, &a3, 4);
 	}
-	__u64 id = bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(map, &id, &p, BPF_ANY))
-		stat_add(PEEKD_ST_PENDING_FULL, 1);
+	p->family = family;
 }
 
 /* These hooks only observe: they always allow the operation. */
 SEC("cgroup/sendmsg4")
-int on_sendmsg4(struct bpf_sock_addr *ctx) { remember_addr(&pending_dst, ctx, AF_INET); return 1; }
+int on_sendmsg4(struct bpf_sock_addr *ctx) { remember_addr(ctx, AF_INET, 1); return 1; }
 SEC("cgroup/sendmsg6")
-int on_sendmsg6(struct bpf_sock_addr *ctx) { remember_addr(&pending_dst, ctx, AF_INET6); return 1; }
+int on_sendmsg6(struct bpf_sock_addr *ctx) { remember_addr(ctx, AF_INET6, 1); return 1; }
 SEC("cgroup/recvmsg4")
-int on_recvmsg4(struct bpf_sock_addr *ctx) { remember_addr(&pending_src, ctx, AF_INET); return 1; }
+int on_recvmsg4(struct bpf_sock_addr *ctx) { remember_addr(ctx, AF_INET, 0); return 1; }
 SEC("cgroup/recvmsg6")
-int on_recvmsg6(struct bpf_sock_addr *ctx) { remember_addr(&pending_src, ctx, AF_INET6); return 1; }
+int on_recvmsg6(struct bpf_sock_addr *ctx) { remember_addr(ctx, AF_INET6, 0); return 1; }
 
 /* close() of an inet socket's last reference: its pending counts go to the
  * flows map before the storage goes away with the socket. */
@@ -795,19 +799,51 @@ static __always_inline void key_from_bpf_sock(struct peekd_flow_key *k, struct b
 	__builtin_memcpy(k->raddr, &w[4], 16);
 }
 
-/* Offset of the transport header, or 0 when this is not a packet we parse.
- * cgroup_skb programs see the packet from the network header on. */
-static __always_inline __u32 l4_offset(struct __sk_buff *skb)
+/* Where the transport header starts and its first bytes: both ports and,
+ * for TCP, the data offset. cgroup_skb programs see the packet from the
+ * network header on. */
+struct l4_head {
+	__u32 off;
+	__u16 sport; /* host byte order */
+	__u16 dport;
+	__u32 hlen;  /* TCP header length (doff * 4); not meaningful for UDP */
+};
+
+/* Fills h; returns 0 when this is not an IPv4/IPv6 packet we can parse. Reads
+ * the linear part of the packet directly (a few loads) and only falls back to
+ * the bpf_skb_load_bytes helper when the headers are not in it. */
+static __always_inline int l4_peek(struct __sk_buff *skb, struct l4_head *h)
 {
+	__u8 b[13];
+	__u32 off;
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		__u8 vihl = 0;
-		if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
+		__u8 *v = data;
+		if ((void *)(v + 1) <= end) {
+			off = (*v & 0xf) * 4;
+		} else {
+			__u8 vihl = 0;
+			if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
+				return 0;
+			off = (vihl & 0xf) * 4;
+		}
+		if (off < 20)
 			return 0;
-		return (vihl & 0xf) * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		off = 40;
+	} else {
+		return 0;
 	}
-	if (skb->protocol == bpf_htons(ETH_P_IPV6))
-		return 40;
-	return 0;
+	__u8 *l4 = data + off;
+	if ((void *)(l4 + 13) <= end)
+		__builtin_memcpy(b, l4, 13);
+	else if (bpf_skb_load_bytes(skb, off, b, 13))
+		return 0;
+	h->off = off;
+	h->sport = ((__u16)b[0] << 8) | b[1];
+	h->dport = ((__u16)b[2] << 8) | b[3];
+	h->hlen = (b[12] >> 4) * 4;
+	return 1;
 }
 
 static __always_inline void emit_payload(struct __sk_buff *skb, __u32 off, const struct peekd_flow_key *k, __u8 kind)
@@ -841,16 +877,18 @@ static __always_inline void emit_payload(struct __sk_buff *skb, __u32 off, const
  * carries the ClientHello (and its SNI). Each socket is looked at once. */
 static __always_inline int quic_first(struct __sk_buff *skb, struct bpf_sock *sk)
 {
+	/* Cheap tests first: most datagrams are not to port 443. */
+	__u16 rport = bpf_ntohs(SK_FIELD(sk, dst_port));
+	if (rport != 0 && rport != 443)
+		return 1;
+	struct l4_head h;
+	if (!l4_peek(skb, &h) || h.dport != 443)
+		return 1;
+	__u32 off = h.off;
 	struct sk_info *si = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!si || si->udp_seen)
 		return 1;
 	si->udp_seen = 1;
-	__u32 off = l4_offset(skb);
-	if (!off)
-		return 1;
-	__u16 dport = 0;
-	if (bpf_skb_load_bytes(skb, off + 2, &dport, 2) || bpf_ntohs(dport) != 443)
-		return 1;
 	struct peekd_flow_key k = {};
 	if (si->owned)
 		key_from_owner(&k, si);
@@ -886,18 +924,15 @@ int on_egress(struct __sk_buff *skb)
 		return quic_first(skb, sk);
 	if (proto != IPPROTO_TCP)
 		return 1;
+	struct l4_head h;
+	if (!l4_peek(skb, &h))
+		return 1;
+	__u32 off = h.off + h.hlen;
+	if (skb->len <= off)
+		return 1; /* handshake or pure ACK: keep waiting for data */
 	struct sk_info *si = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
 	if (!si || !si->want_first)
 		return 1;
-	__u32 off = l4_offset(skb);
-	if (!off)
-		return 1;
-	__u8 doff = 0;
-	if (bpf_skb_load_bytes(skb, off + 12, &doff, 1))
-		return 1;
-	off += (doff >> 4) * 4;
-	if (skb->len <= off)
-		return 1; /* handshake or pure ACK: keep waiting for data */
 	si->want_first = 0;
 	struct peekd_flow_key k = {};
 	key_from_owner(&k, si);
@@ -928,12 +963,10 @@ int on_ingress(struct __sk_buff *skb)
 	} else {
 		return 1;
 	}
-	__u32 off = l4_offset(skb);
-	if (!off)
+	struct l4_head h;
+	if (!l4_peek(skb, &h) || h.sport != DNS_PORT)
 		return 1;
-	__u16 sport = 0;
-	if (bpf_skb_load_bytes(skb, off, &sport, 2) || bpf_ntohs(sport) != DNS_PORT)
-		return 1;
+	__u32 off = h.off;
 	struct peekd_flow_key k = {};
 	struct sk_info *si = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
 	if (si && si->owned)
@@ -952,10 +985,7 @@ int on_ingress(struct __sk_buff *skb)
 		}
 		off += 8;
 	} else {
-		__u8 doff = 0;
-		if (bpf_skb_load_bytes(skb, off + 12, &doff, 1))
-			return 1;
-		off += (doff >> 4) * 4;
+		off += h.hlen;
 	}
 	emit_payload(skb, off, &k, PEEKD_PL_DNS);
 	return 1;

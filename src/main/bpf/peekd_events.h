@@ -44,7 +44,7 @@ enum peekd_stat {
 	PEEKD_ST_EXEC = 7,
 	PEEKD_ST_SEND_CALLS = 8,
 	PEEKD_ST_RECV_CALLS = 9,
-	PEEKD_ST_PENDING_FULL = 10,
+	PEEKD_ST_PENDING_FULL = 10,    /* no per-thread storage for a datagram's peer address */
 	PEEKD_ST_RB_DROP_DOMAIN = 11,  /* DNS/first-bytes/getaddrinfo records dropped */
 	PEEKD_ST_MAX = 16,
 };

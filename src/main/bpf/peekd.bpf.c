@@ -930,6 +930,12 @@ int on_egress(struct __sk_buff *skb)
 	__u32 off = h.off + h.hlen;
 	if (skb->len <= off)
 		return 1; /* handshake or pure ACK: keep waiting for data */
+	/* The socket's own byte counter already includes this segment: unless it
+	 * holds exactly this segment's payload, this is not the first data. A
+	 * plain load after one helper, where the storage lookup costs far more. */
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp || tp->bytes_sent != skb->len - off)
+		return 1;
 	struct sk_info *si = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
 	if (!si || !si->want_first)
 		return 1;

@@ -65,14 +65,15 @@ static const char *usage_text =
     "  --token N         raw/packet: 32-bit marker leading each payload; receivers\n"
     "                    drop anything else in the kernel (default 0x7065656b)\n"
     "  --timeout S       hard limit for the whole run (default 10)\n"
-    "  --fork            a forked child does the work and prints the JSON\n";
+    "  --fork            a forked child does the work and prints the JSON\n"
+    "  --hold S          tcp-send: keep the connection open S seconds after sending\n";
 
 static struct opts {
     const char *mode, *listen, *src, *dev, *via, *file;
     const char *to[MAX_PEERS];
     int nto;
     long long bytes; /* -1 = not given */
-    long count, conns, size, timeout, proto, ethertype;
+    long count, conns, size, timeout, proto, ethertype, hold;
     uint32_t token;
     int connect, no_reply, fork;
 } o = {.via = "write", .bytes = -1, .count = -1, .conns = 1, .size = 64,
@@ -574,6 +575,12 @@ static void tcp_client(void)
     int fd = tcp_connect();
     if (!strcmp(o.mode, "tcp-send")) {
         send_stream(fd, o.bytes < 0 ? 0 : o.bytes);
+        if (o.hold > 0) {
+            fprintf(stderr, "tgen: holding\n");
+            unsigned left = (unsigned)o.hold;
+            while (left && !expired)
+                left = sleep(left);
+        }
         if (shutdown(fd, SHUT_WR))
             die("shutdown");
         recv_stream(fd, "write"); /* the sink closes only after reading everything */
@@ -1036,6 +1043,7 @@ static void parse_args(int argc, char **argv)
         else if (!strcmp(a, "--conns")) o.conns = num(v, a);
         else if (!strcmp(a, "--size")) o.size = num(v, a);
         else if (!strcmp(a, "--timeout")) o.timeout = num(v, a);
+        else if (!strcmp(a, "--hold")) o.hold = num(v, a);
         else if (!strcmp(a, "--proto")) o.proto = num(v, a);
         else if (!strcmp(a, "--ethertype")) o.ethertype = num(v, a);
         else if (!strcmp(a, "--token")) {

@@ -24,7 +24,7 @@ import java.util.function.Consumer;
 public final class Capture implements AutoCloseable {
     static final List<String> TRACEPOINTS = List.of("on_send", "on_recv", "on_tcp_rcv", "on_state", "on_exec", "on_exit");
     static final List<String> CGROUP_HOOKS = List.of("on_sendmsg4", "on_sendmsg6", "on_recvmsg4", "on_recvmsg6",
-            "on_egress", "on_ingress", "on_sock_release");
+            "on_egress", "on_ingress");
     private static final int STATS = 16;
 
     public record Options(int flowMapEntries, int ringBufferKib, int idleDrainsBeforeEvict) {
@@ -40,7 +40,7 @@ public final class Capture implements AutoCloseable {
     private final AtomicLong ringEvents = new AtomicLong(), undecodable = new AtomicLong();
     private volatile boolean running = true;
     private volatile String resolverProbe = "not attached";
-    private MapIterator flushSockets;
+    private volatile MapIterator flushSockets;
     private boolean flushWarned;
 
     private Capture(BpfObject obj, KernelProbe.Result probe, Options o, Consumer<KernelEvent> listener) {
@@ -122,6 +122,7 @@ public final class Capture implements AutoCloseable {
             obj.load();
             for (String p : TRACEPOINTS) obj.attach(p);
             for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
+            obj.attachCgroup("on_sock_release", probe.cgroup2());
             libcPath().ifPresent(libc -> {
                 obj.attachUprobe("on_gai_enter", libc, "getaddrinfo", false);
                 obj.attachUprobe("on_gai_exit", libc, "getaddrinfo", true);
@@ -141,6 +142,7 @@ public final class Capture implements AutoCloseable {
      */
     private void enableFastPath() {
         try {
+            obj.attachCgroup("on_sock_release", probe.cgroup2());
             flushSockets = obj.attachMapIterator("flush_sockets", "sk_infos");
             setFastPath(true);
         } catch (BpfException e) {
@@ -214,6 +216,8 @@ public final class Capture implements AutoCloseable {
             loadChecked(obj, probe);
             for (String p : hooks(probe)) out.put(p, attempt(() -> obj.attach(p)));
             for (String p : CGROUP_HOOKS) out.put(p, attempt(() -> obj.attachCgroup(p, probe.cgroup2())));
+            out.put("on_sock_release", attempt(() -> obj.attachCgroup("on_sock_release", probe.cgroup2())));
+            out.put("flush_sockets", attempt(() -> obj.attachMapIterator("flush_sockets", "sk_infos")));
             var libc = libcPath();
             for (String p : List.of("on_gai_enter", "on_gai_exit"))
                 out.put(p, libc.isEmpty() ? "libc.so.6 not found" : attempt(() -> obj.attachUprobe(p, libc.get(), "getaddrinfo",

@@ -150,12 +150,24 @@ public final class Doctor {
         try {
             Capture.trialAttach(probe).forEach((hook, error) -> out.add(error == null
                     ? Check.ok("hook " + hook, "attached")
-                    : Check.fail("hook " + hook, error, "peekd cannot run with this hook missing; report the kernel version and this line")));
+                    : optionalHook(hook, error)));
         } catch (RuntimeException e) {
             out.add(Check.fail("bpf load", shorten(e.getMessage()),
                     "the kernel's verifier refused peekd's programs; report the kernel version and this message"));
         }
         return out;
+    }
+
+    /** Hooks peekd runs without: a warning naming what is lost, not a failure. */
+    private static Check optionalHook(String hook, String error) {
+        return switch (hook) {
+            case "on_gai_enter", "on_gai_exit" -> Check.warn("hook " + hook, error,
+                    "domains then come from DNS answers, TLS SNI and HTTP Host only (no getaddrinfo evidence)");
+            case "on_sock_release", "flush_sockets" -> Check.warn("hook " + hook, error,
+                    "counting stays exact but every call takes the slower path (no per-socket fast path)");
+            default -> Check.fail("hook " + hook, error,
+                    "peekd cannot run with this hook missing; report the kernel version and this line");
+        };
     }
 
     static Check fanotify() {

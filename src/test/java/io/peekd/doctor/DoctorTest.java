@@ -80,8 +80,9 @@ class DoctorTest {
                     .anyMatch(l -> l.startsWith("✔ mmdb: ") && l.contains("GeoLite2-Country.mmdb"))
                     .anyMatch(l -> l.startsWith("✔ database: ") && l.contains("passes the integrity check"))
                     .anyMatch(l -> l.startsWith("✔ disk: "));
-            // Six tracepoints, six cgroup hooks, two getaddrinfo uprobes.
-            assertThat(lines.stream().filter(l -> l.startsWith("✔ hook on_"))).hasSize(14);
+            // Six tracepoints, six cgroup hooks, two getaddrinfo uprobes, the release hook.
+            assertThat(lines.stream().filter(l -> l.startsWith("✔ hook on_"))).hasSize(15);
+            assertThat(lines).contains("✔ hook flush_sockets: attached");
             assertThat(lines).allMatch(l -> !l.contains("\n"));
         } finally {
             dbus.destroy();

@@ -65,6 +65,27 @@ class KernelCaptureTest {
         }
     }
 
+    /*
+     * A socket's usual flow is counted in the socket's own storage and reaches
+     * the flow map through the iterator the daemon runs before each drain: the
+     * bytes must show while the connection is still open, not only at close.
+     */
+    @Test
+    void bytesOfAConnectionThatStaysOpenShowBeforeItCloses() throws Exception {
+        Path cli = exe("hold"), srv = exe("holdsrv");
+        long bytes = 300_000;
+        try (Tgen.Running server = Tgen.start(srv, "tcp-sink", "--listen", "127.0.0.1:0", "--bytes", Long.toString(bytes),
+                "--timeout", "60");
+             Tgen.Running client = Tgen.start(cli, "tcp-send", "--to", "127.0.0.1:" + server.port(),
+                     "--bytes", Long.toString(bytes), "--hold", "40", "--timeout", "60")) {
+            long[] t = peekd.awaitLiveTotals(cli, bytes, 0);
+            assertThat(client.process().isAlive()).as("the client still holds its connection").isTrue();
+            assertThat(t[0]).isEqualTo(bytes);
+            assertThat(peekd.awaitLiveTotals(srv, 0, bytes)[1]).isEqualTo(bytes);
+            assertThat(client.process().isAlive()).isTrue();
+        }
+    }
+
     @Test
     void tcpUploadIpv4() throws Exception {
         tcpPair("127.0.0.1", "tcp-send", "tcp-sink", 3_000_017, "write");

@@ -158,9 +158,11 @@ public final class ExeHashes implements AutoCloseable {
      * hash itself is computed later, when a flow (or every_exe) asks for it.
      *
      * @param argv the exec's argv (for interpreters: which script), or null
+     * @param cwd the working directory the kernel saw at exec, or null when unknown
      * @param hashNow queue the hash at once (every_exe mode)
      */
-    public void onExec(int pid, long startNs, long kernelDev, long ino, String path, List<String> argv, boolean hashNow) {
+    public void onExec(int pid, long startNs, long kernelDev, long ino, String path, List<String> argv, String cwd,
+                       boolean hashNow) {
         if (!running || ino <= 0) return;
         long ticks = ProcFs.ticks(startNs);
         Request r = new Request(pid, ticks, kernelDev, ino, path);
@@ -188,8 +190,8 @@ public final class ExeHashes implements AutoCloseable {
                     bindings.computeIfAbsent(ss, x -> new Binding()).noScript = true;
                 }
             } else {
-                String cwd = null;
-                if (!script.startsWith("/")) {
+                // The kernel's cwd first: `bash x.sh` may be gone before /proc/<pid>/cwd is read.
+                if (cwd == null && !script.startsWith("/")) {
                     try {
                         cwd = NativeReadlink.read(proc.root().resolve(pid + "/cwd"));
                     } catch (java.io.IOException | RuntimeException e) {

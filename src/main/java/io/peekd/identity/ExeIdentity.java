@@ -51,7 +51,7 @@ public final class ExeIdentity implements AutoCloseable {
             if (x == null) continue;
             try {
                 hashes.onExec(x.tgid(), x.startNs(), x.exeDev(), x.exeIno(), ProcessTable.execPath(x),
-                        ProcessTable.argv(x.args()), settings.everyExe());
+                        ProcessTable.argv(x.args()), x.cwd(), settings.everyExe());
             } catch (RuntimeException e) {
                 System.getLogger("peekd.identity").log(System.Logger.Level.WARNING, "exec-time open failed: " + e);
             }

@@ -104,7 +104,7 @@ class ExeHashesTest {
         ExeHashes.Request r = request(p, exe);
         hashes(16, OptionalLong.empty());
         // What the ring thread does on an exec event: open through /proc while the process lives.
-        hashes.onExec(r.pid(), startNs(r.startTicks()), r.kernelDev(), r.ino(), exe.toString(), List.of(exe.toString(), "30"), false);
+        hashes.onExec(r.pid(), startNs(r.startTicks()), r.kernelDev(), r.ino(), exe.toString(), List.of(exe.toString(), "30"), null, false);
         kill(p);
         Files.delete(exe);
         assertThat(await(() -> hashes.resolve(r)).text()).isEqualTo(original);

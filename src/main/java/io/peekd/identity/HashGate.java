@@ -91,6 +91,7 @@ public final class HashGate {
     private final ArrayDeque<Held> held = new ArrayDeque<>();
     private final List<Consumer<Sighting>> listeners = new CopyOnWriteArrayList<>();
     private final long maxHoldNanos;
+    private final long saveEveryNanos;
     private long lastSave = System.nanoTime();
     private long released, heldNanosTotal, heldNanosMax;
 
@@ -99,10 +100,15 @@ public final class HashGate {
     }
 
     HashGate(ExeHashes hashes, ExeState state, Consumer<String> errors, Duration maxHold) {
+        this(hashes, state, errors, maxHold, SAVE_EVERY);
+    }
+
+    HashGate(ExeHashes hashes, ExeState state, Consumer<String> errors, Duration maxHold, Duration saveEvery) {
         this.hashes = hashes;
         this.state = state;
         this.errors = errors;
         this.maxHoldNanos = maxHold.toNanos();
+        this.saveEveryNanos = saveEvery.toNanos();
     }
 
     private long holdSeconds() {
@@ -163,7 +169,7 @@ public final class HashGate {
         }
         // Not only when rows leave: the sighting that made the state dirty may have been the
         // last of a quiet spell, and state.json must not wait for the next one to show it.
-        if (force || now - lastSave > SAVE_EVERY.toNanos()) {
+        if (force || now - lastSave > saveEveryNanos) {
             state.saveIfDirty();
             lastSave = now;
         }

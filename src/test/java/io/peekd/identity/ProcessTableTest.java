@@ -367,6 +367,9 @@ class ProcessTableTest {
         assertThat(ProcessTable.execPath(e)).isEqualTo("/very/deep/bin/c");
         var rel = new KernelEvent.Exec(1, 2, 3, 4, 5, 0, 0, 0, 9, "c", "/usr/bin/c", false, "./c", "", 0, null);
         assertThat(ProcessTable.execPath(rel)).isEqualTo("/usr/bin/c");
+        var deepRel = new KernelEvent.Exec(1, 2, 3, 4, 5, 0, 0, 0, 9, "c", "…/deep/bin/c", true, "./bin/c", "", 0,
+                "/very/deep");
+        assertThat(ProcessTable.execPath(deepRel)).isEqualTo("/very/deep/bin/c");
         assertThat(ProcessTable.argv("a\0\0b\0")).containsExactly("a", "", "b");
         assertThat(ProcessTable.argv("a\0b\0\0\0\0")).containsExactly("a", "b");
         assertThat(ProcessTable.argv("already joined")).containsExactly("already joined");

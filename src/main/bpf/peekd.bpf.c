@@ -660,22 +660,22 @@ int flush_sockets(struct bpf_iter__bpf_sk_storage_map *ctx)
 	return 0;
 }
 
-/* Writes the file's path leaf-first as NUL-terminated names, crossing mount
- * points, so that even a process that is gone before userspace looks at it
- * has its real executable path. */
-static __always_inline void exe_path(struct peekd_exec_event *e, struct file *f)
+/* Writes a path leaf-first into buf[PEEKD_PATH_LEN] as NUL-terminated names,
+ * crossing mount points, so that even a process that is gone before userspace
+ * looks at it has its real executable path and working directory. Returns the
+ * bytes used; *truncated stays 1 unless the walk reached the root. One body
+ * for both paths, so that the verifier-sensitive bounds live in one place. */
+static __always_inline __u16 dentry_path(char *buf, __u8 *truncated, struct dentry *d, struct vfsmount *vm)
 {
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
-	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
 	struct mount *m = container_of(vm, struct mount, mnt);
 	__u32 off = 0;
-	e->path_truncated = 1;
+	*truncated = 1;
 	for (int i = 0; i < PEEKD_PATH_DEPTH; i++) {
 		struct dentry *root = BPF_CORE_READ(vm, mnt_root);
 		if (d == root) {
 			struct mount *parent = BPF_CORE_READ(m, mnt_parent);
 			if (parent == m) {
-				e->path_truncated = 0;
+				*truncated = 0;
 				break;
 			}
 			d = BPF_CORE_READ(m, mnt_mountpoint);
@@ -685,20 +685,20 @@ static __always_inline void exe_path(struct peekd_exec_event *e, struct file *f)
 		}
 		struct dentry *up = BPF_CORE_READ(d, d_parent);
 		if (up == d) {
-			e->path_truncated = 0;
+			*truncated = 0;
 			break;
 		}
-		/* off <= 256 and reads of at most 255 bytes keep every write inside path[512]. */
+		/* off <= 256 and reads of at most 255 bytes keep every write inside buf[512]. */
 		if (off > PEEKD_PATH_LEN - 256)
 			break;
 		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
-		long n = bpf_probe_read_kernel_str(e->path + off, 255, name);
+		long n = bpf_probe_read_kernel_str(buf + off, 255, name);
 		if (n <= 0)
 			break;
 		off += n;
 		d = up;
 	}
-	e->path_len = off;
+	return off;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -726,8 +726,17 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct file *f = BPF_CORE_READ(bprm, file);
 	e->exe_ino = BPF_CORE_READ(f, f_inode, i_ino);
 	e->exe_dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
-	e->path_len = 0;
-	exe_path(e, f);
+	e->path_len = dentry_path(e->path, &e->path_truncated, BPF_CORE_READ(f, f_path.dentry),
+				  BPF_CORE_READ(f, f_path.mnt));
+	/* The working directory at exec: an interpreter given a relative script
+	 * (bash send.sh) may exit before userspace could read /proc/<pid>/cwd. */
+	struct fs_struct *fs = BPF_CORE_READ(p, fs);
+	e->cwd_len = 0;
+	e->cwd_truncated = 1;
+	if (fs)
+		e->cwd_len = dentry_path(e->cwd, &e->cwd_truncated, BPF_CORE_READ(fs, pwd.dentry),
+					 BPF_CORE_READ(fs, pwd.mnt));
+	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
 	const char *fname = BPF_CORE_READ(bprm, filename);
 	long n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), fname);
 	e->filename_len = n > 0 ? n : 0;

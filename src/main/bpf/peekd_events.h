@@ -97,10 +97,14 @@ struct peekd_exec_event {
 	__u64 cgroup_id;
 	__u32 args_len;
 	__u32 filename_len;
+	__u16 cwd_len;      /* bytes used in cwd[] */
+	__u8  cwd_truncated;
+	__u8  pad2[5];
 	char  comm[PEEKD_COMM_LEN];
 	char  path[PEEKD_PATH_LEN];      /* components leaf-first, each NUL-terminated */
 	char  filename[PEEKD_PATH_LEN];  /* bprm->filename as passed to execve */
 	char  args[PEEKD_ARGS_LEN];
+	char  cwd[PEEKD_PATH_LEN];       /* working directory at exec, leaf-first like path[] */
 };
 
 struct peekd_flow_event {

@@ -109,13 +109,17 @@ final class EventDecoder {
         String path = joinReversed(s.asSlice(off(g, "path"), pathLen));
         int fnLen = Math.min(s.get(JAVA_INT, off(g, "filename_len")), Layouts.PATH_LEN);
         int argsLen = Math.min(s.get(JAVA_INT, off(g, "args_len")), Layouts.ARGS_LEN);
+        int cwdLen = Math.min(Short.toUnsignedInt(s.get(JAVA_SHORT, off(g, "cwd_len"))), Layouts.PATH_LEN);
+        // A partial working directory would place a relative script in the wrong directory: none is better.
+        String cwd = s.get(JAVA_BYTE, off(g, "cwd_truncated")) != 0 ? null
+                : cwdLen == 0 ? "/" : joinReversed(s.asSlice(off(g, "cwd"), cwdLen));
         return new KernelEvent.Exec(ts, s.get(JAVA_INT, off(g, "tgid")), s.get(JAVA_LONG, off(g, "start_ns")),
                 s.get(JAVA_INT, off(g, "ppid")), s.get(JAVA_LONG, off(g, "pstart_ns")), s.get(JAVA_INT, off(g, "uid")),
                 s.get(JAVA_INT, off(g, "gid")), Integer.toUnsignedLong(s.get(JAVA_INT, off(g, "exe_dev"))),
                 s.get(JAVA_LONG, off(g, "exe_ino")), cstr(s.asSlice(off(g, "comm"), Layouts.COMM_LEN)),
                 truncated ? null : path, truncated,
                 cstr(s.asSlice(off(g, "filename"), Math.max(fnLen, 0))),
-                argv(s.asSlice(off(g, "args"), Math.max(argsLen, 0))), s.get(JAVA_LONG, off(g, "cgroup_id")));
+                argv(s.asSlice(off(g, "args"), Math.max(argsLen, 0))), s.get(JAVA_LONG, off(g, "cgroup_id")), cwd);
     }
 
     private static KernelEvent.NewFlow flow(MemorySegment s, long ts) {

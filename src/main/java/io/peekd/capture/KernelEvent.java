@@ -9,10 +9,13 @@ public sealed interface KernelEvent {
     /**
      * A program was executed. {@code exePath} is rebuilt in the kernel from the opened file;
      * {@code args} is argv (as far as the kernel copied it) with NUL between the words.
+     * {@code cwd} is the working directory at exec, rebuilt in the kernel like the exe path
+     * (null when it was too deep to rebuild): it places a relative script even after a
+     * short-lived interpreter is gone.
      */
     record Exec(long tsNs, int tgid, long startNs, int ppid, long pstartNs, int uid, int gid,
                 long exeDev, long exeIno, String comm, String exePath, boolean pathTruncated,
-                String filename, String args, long cgroupId) implements KernelEvent {}
+                String filename, String args, long cgroupId, String cwd) implements KernelEvent {}
 
     /**
      * First sight of a flow key, or a connect() starting (then the source port is still 0):

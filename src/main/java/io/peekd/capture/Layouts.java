@@ -47,8 +47,10 @@ final class Layouts {
             JAVA_INT.withName("gid"), JAVA_LONG.withName("exe_ino"), JAVA_INT.withName("exe_dev"),
             JAVA_SHORT.withName("path_len"), JAVA_BYTE.withName("path_truncated"), JAVA_BYTE.withName("pad"),
             JAVA_LONG.withName("cgroup_id"), JAVA_INT.withName("args_len"), JAVA_INT.withName("filename_len"),
+            JAVA_SHORT.withName("cwd_len"), JAVA_BYTE.withName("cwd_truncated"), sequenceLayout(5, JAVA_BYTE).withName("pad2"),
             sequenceLayout(COMM_LEN, JAVA_BYTE).withName("comm"), sequenceLayout(PATH_LEN, JAVA_BYTE).withName("path"),
-            sequenceLayout(PATH_LEN, JAVA_BYTE).withName("filename"), sequenceLayout(ARGS_LEN, JAVA_BYTE).withName("args"))
+            sequenceLayout(PATH_LEN, JAVA_BYTE).withName("filename"), sequenceLayout(ARGS_LEN, JAVA_BYTE).withName("args"),
+            sequenceLayout(PATH_LEN, JAVA_BYTE).withName("cwd"))
             .withName("peekd_exec_event");
 
     static final GroupLayout FLOW_EVENT = structLayout(

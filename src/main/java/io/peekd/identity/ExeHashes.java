@@ -94,6 +94,7 @@ public final class ExeHashes implements AutoCloseable {
         HashResult result;
         String scriptPath;   // script subjects: the absolute path, once known
         boolean noScript;    // script subjects: the interpreter runs no file
+        boolean opening;     // script subjects: an open of scriptPath was started (by the opener or a job)
     }
 
     /** A script subject's answer: its path (null when there is none) and hash (null while pending). */
@@ -153,14 +154,38 @@ public final class ExeHashes implements AutoCloseable {
     // ---- exec time (opener thread) ----
 
     /**
+     * Ring-buffer thread, no I/O: which script an interpreter was started with,
+     * from the exec's argv and the working directory the kernel reported. Noted
+     * before the opener thread gets to the exec, so that a row built while that
+     * thread is behind (or after it dropped the exec) still names the script of
+     * an interpreter that is gone; the script itself is opened by path.
+     */
+    public void noteExec(int pid, long startNs, long ino, String path, List<String> argv, String cwd) {
+        if (!running || ino <= 0 || !Scripts.isInterpreter(path)) return;
+        String script = Scripts.scriptOf(path, argv);
+        String abs = script == null ? null : Scripts.absolute(script, cwd);
+        if (script != null && abs == null) return; // relative with no cwd: /proc may still tell
+        Subject ss = new Subject(pid, ProcFs.ticks(startNs), ino, true, null);
+        synchronized (lock) {
+            Binding b = bindings.computeIfAbsent(ss, x -> new Binding());
+            if (b.result != null || b.key != null) return;
+            // The kernel's argv and cwd outrank a /proc look that came too late and found nothing.
+            b.noScript = abs == null;
+            b.scriptPath = abs;
+        }
+    }
+
+    /**
      * Opens the new program through {@code /proc/<pid>/exe} right away, so that a
      * process exiting within milliseconds is still hashed from what it ran. The
      * hash itself is computed later, when a flow (or every_exe) asks for it.
      *
      * @param argv the exec's argv (for interpreters: which script), or null
+     * @param cwd the working directory the kernel saw at exec, or null when unknown
      * @param hashNow queue the hash at once (every_exe mode)
      */
-    public void onExec(int pid, long startNs, long kernelDev, long ino, String path, List<String> argv, boolean hashNow) {
+    public void onExec(int pid, long startNs, long kernelDev, long ino, String path, List<String> argv, String cwd,
+                       boolean hashNow) {
         if (!running || ino <= 0) return;
         long ticks = ProcFs.ticks(startNs);
         Request r = new Request(pid, ticks, kernelDev, ino, path);
@@ -183,13 +208,20 @@ public final class ExeHashes implements AutoCloseable {
         if (Scripts.isInterpreter(path)) {
             String script = Scripts.scriptOf(path, argv);
             Subject ss = new Subject(pid, ticks, ino, true, null);
-            if (script == null) {
+            String noted;
+            synchronized (lock) {
+                Binding b = bindings.get(ss);
+                noted = b == null || b.key != null || b.result != null ? null : b.scriptPath;
+            }
+            if (noted != null) {
+                openScript(ss, noted, hashNow);
+            } else if (script == null) {
                 synchronized (lock) {
                     bindings.computeIfAbsent(ss, x -> new Binding()).noScript = true;
                 }
             } else {
-                String cwd = null;
-                if (!script.startsWith("/")) {
+                // The kernel's cwd first: `bash x.sh` may be gone before /proc/<pid>/cwd is read.
+                if (cwd == null && !script.startsWith("/")) {
                     try {
                         cwd = NativeReadlink.read(proc.root().resolve(pid + "/cwd"));
                     } catch (java.io.IOException | RuntimeException e) {
@@ -206,6 +238,7 @@ public final class ExeHashes implements AutoCloseable {
         synchronized (lock) {
             Binding b = bindings.computeIfAbsent(ss, x -> new Binding());
             b.scriptPath = abs;
+            b.opening = true;
         }
         try {
             NativeFile f = NativeFile.open(Path.of(abs));
@@ -276,6 +309,13 @@ public final class ExeHashes implements AutoCloseable {
             }
             if (b.noScript) return Script.NONE;
             if (b.scriptPath == null) return b.result != null ? Script.NONE : new Script(null, null, false);
+            if (b.key == null && b.result == null && !b.opening) {
+                // Noted at exec, and the opener thread has not opened it (behind, or it dropped the exec).
+                b.opening = true;
+                String path = b.scriptPath;
+                bindLater(s, () -> openScript(s, path, true));
+                return new Script(path, null, false);
+            }
             HashResult h = answer(s, b, new Request(0, -1, -1, 0, b.scriptPath));
             return new Script(b.scriptPath, h, h != null);
         }

@@ -51,7 +51,7 @@ public final class ExeIdentity implements AutoCloseable {
             if (x == null) continue;
             try {
                 hashes.onExec(x.tgid(), x.startNs(), x.exeDev(), x.exeIno(), ProcessTable.execPath(x),
-                        ProcessTable.argv(x.args()), settings.everyExe());
+                        ProcessTable.argv(x.args()), x.cwd(), settings.everyExe());
             } catch (RuntimeException e) {
                 System.getLogger("peekd.identity").log(System.Logger.Level.WARNING, "exec-time open failed: " + e);
             }
@@ -110,6 +110,8 @@ public final class ExeIdentity implements AutoCloseable {
     public void onEvent(KernelEvent e) {
         switch (e) {
             case KernelEvent.Exec x -> {
+                hashes.noteExec(x.tgid(), x.startNs(), x.exeIno(), ProcessTable.execPath(x), ProcessTable.argv(x.args()),
+                        x.cwd());
                 if (!execs.offer(x)) execsDropped.incrementAndGet();
             }
             case KernelEvent.NewFlow f -> hashes.prefetch(f.key().tgid(), f.key().startNs(), f.key().exeIno());

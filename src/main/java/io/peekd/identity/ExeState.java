@@ -102,6 +102,7 @@ public final class ExeState {
     private final Path file;
     private final Path exeLog;
     private final Consumer<String> errors;
+    private final Object saveLock = new Object();
     private Doc doc;
     private boolean dirty;
     private boolean exeLogWarned;
@@ -300,8 +301,18 @@ public final class ExeState {
         return d;
     }
 
-    /** Writes the file if anything changed since the last save. */
+    /**
+     * Writes the file if anything changed since the last save. Saves from the drain
+     * thread and from VirusTotal's worker take turns: two at once would share the
+     * temporary file, and the older snapshot could land last with nothing left dirty.
+     */
     public void saveIfDirty() {
+        synchronized (saveLock) {
+            save();
+        }
+    }
+
+    private void save() {
         byte[] bytes;
         synchronized (this) {
             if (!dirty) return;

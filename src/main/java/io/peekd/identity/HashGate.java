@@ -36,6 +36,8 @@ import java.util.function.Consumer;
  */
 public final class HashGate {
     public static final Duration MAX_HOLD = Duration.ofSeconds(15);
+    /** How often state.json is rewritten while it has changes (a full rewrite, so not at every drain). */
+    static final Duration SAVE_EVERY = Duration.ofSeconds(5);
 
     /** A built row and what its sha256 columns are about. */
     public record Keyed(FlowKey key, FlowRow row, ProcessTable.ExeRef parent) {
@@ -89,6 +91,7 @@ public final class HashGate {
     private final ArrayDeque<Held> held = new ArrayDeque<>();
     private final List<Consumer<Sighting>> listeners = new CopyOnWriteArrayList<>();
     private final long maxHoldNanos;
+    private final long saveEveryNanos;
     private long lastSave = System.nanoTime();
     private long released, heldNanosTotal, heldNanosMax;
 
@@ -97,10 +100,15 @@ public final class HashGate {
     }
 
     HashGate(ExeHashes hashes, ExeState state, Consumer<String> errors, Duration maxHold) {
+        this(hashes, state, errors, maxHold, SAVE_EVERY);
+    }
+
+    HashGate(ExeHashes hashes, ExeState state, Consumer<String> errors, Duration maxHold, Duration saveEvery) {
         this.hashes = hashes;
         this.state = state;
         this.errors = errors;
         this.maxHoldNanos = maxHold.toNanos();
+        this.saveEveryNanos = saveEvery.toNanos();
     }
 
     private long holdSeconds() {
@@ -159,7 +167,9 @@ public final class HashGate {
             }
             if (h.left == 0) it.remove();
         }
-        if (!out.isEmpty() && (force || now - lastSave > Duration.ofSeconds(5).toNanos())) {
+        // Not only when rows leave: the sighting that made the state dirty may have been the
+        // last of a quiet spell, and state.json must not wait for the next one to show it.
+        if (force || now - lastSave > saveEveryNanos) {
             state.saveIfDirty();
             lastSave = now;
         }

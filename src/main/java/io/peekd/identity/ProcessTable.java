@@ -323,6 +323,9 @@ public final class ProcessTable {
     static String execPath(KernelEvent.Exec e) {
         String path = e.exePath();
         String file = e.filename();
+        // A relative execve name (./tool) is placed with the working directory the kernel saw then.
+        if (file != null && !file.isEmpty() && !file.startsWith("/") && e.cwd() != null)
+            file = java.nio.file.Path.of(e.cwd()).resolve(file).normalize().toString();
         boolean fileUsable = file != null && file.startsWith("/");
         if ((path == null || path.isEmpty() || e.pathTruncated()) && fileUsable) return file;
         return path == null || path.isEmpty() ? file : path;

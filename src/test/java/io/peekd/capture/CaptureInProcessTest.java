@@ -76,4 +76,36 @@ class CaptureInProcessTest {
             assertThat(cap.stats().losses()).isZero();
         }
     }
+
+    @Test
+    void anExecCarriesItsProgramAndItsWorkingDirectoryFromTheKernel() throws Exception {
+        KernelProbe.Result probe = Kernel.require();
+        List<KernelEvent> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        // A directory deeper than one name and on the test file system, so the walk crosses a few dentries.
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("peekd-cwd-").resolve("in here");
+        java.nio.file.Files.createDirectories(dir);
+        String trueBin = java.nio.file.Path.of("/bin/true").toRealPath().toString();
+        try (Capture cap = Capture.start(probe, new Capture.Options(65536, 1024, 300), events::add)) {
+            Process p = new ProcessBuilder(trueBin).directory(dir.toFile()).start();
+            assertThat(p.waitFor()).isZero();
+            int pid = (int) p.pid();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            KernelEvent.Exec x = null;
+            while (x == null && System.nanoTime() < deadline) {
+                synchronized (events) {
+                    // The JVM may exec a spawn helper first in the same pid: look for the program itself.
+                    x = events.stream().filter(e -> e instanceof KernelEvent.Exec ex && ex.tgid() == pid
+                                    && trueBin.equals(ex.exePath()))
+                            .map(e -> (KernelEvent.Exec) e).findFirst().orElse(null);
+                }
+                if (x == null) Thread.sleep(20);
+            }
+            assertThat(x).as("exec event of pid %d", pid).isNotNull();
+            // The process is gone: only the kernel can have told us where it ran.
+            assertThat(x.cwd()).isEqualTo(dir.toRealPath().toString());
+        } finally {
+            java.nio.file.Files.deleteIfExists(dir);
+            java.nio.file.Files.deleteIfExists(dir.getParent());
+        }
+    }
 }

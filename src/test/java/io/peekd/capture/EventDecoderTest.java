@@ -33,6 +33,9 @@ class EventDecoderTest {
             put(s, Layouts.offset(Layouts.EXEC, "args"), args);
             s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "args_len"), args.length());
             put(s, Layouts.offset(Layouts.EXEC, "comm"), "curl");
+            String cwd = "scripts\0alice\0home\0";
+            put(s, Layouts.offset(Layouts.EXEC, "cwd"), cwd);
+            s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "cwd_len"), (short) cwd.length());
             KernelEvent e = EventDecoder.decode(s);
             assertThat(e).isInstanceOf(KernelEvent.Exec.class);
             KernelEvent.Exec x = (KernelEvent.Exec) e;
@@ -41,6 +44,22 @@ class EventDecoderTest {
             assertThat(x.tgid()).isEqualTo(4242);
             assertThat(x.startNs()).isEqualTo(123_000_000_000L);
             assertThat(x.comm()).isEqualTo("curl");
+            assertThat(x.cwd()).isEqualTo("/home/alice/scripts");
+        }
+    }
+
+    @Test
+    void cwdAtTheRootAndTooDeepACwd() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(Layouts.EXEC);
+            s.set(JAVA_INT, 0, EventDecoder.EV_EXEC);
+            // The walk reached the root at once: no names, not truncated.
+            assertThat(((KernelEvent.Exec) EventDecoder.decode(s)).cwd()).isEqualTo("/");
+            put(s, Layouts.offset(Layouts.EXEC, "cwd"), "x\0deep\0");
+            s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "cwd_len"), (short) 7);
+            s.set(JAVA_BYTE, Layouts.offset(Layouts.EXEC, "cwd_truncated"), (byte) 1);
+            // Half a directory would place a relative script wrongly.
+            assertThat(((KernelEvent.Exec) EventDecoder.decode(s)).cwd()).isNull();
         }
     }
 
@@ -66,6 +85,7 @@ class EventDecoderTest {
             s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "path_len"), (short) -1);
             s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "args_len"), Integer.MAX_VALUE);
             s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "filename_len"), -5);
+            s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "cwd_len"), (short) -1);
             assertThat(EventDecoder.decode(s)).isInstanceOf(KernelEvent.Exec.class);
         }
     }

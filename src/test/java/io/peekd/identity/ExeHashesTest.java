@@ -104,7 +104,7 @@ class ExeHashesTest {
         ExeHashes.Request r = request(p, exe);
         hashes(16, OptionalLong.empty());
         // What the ring thread does on an exec event: open through /proc while the process lives.
-        hashes.onExec(r.pid(), startNs(r.startTicks()), r.kernelDev(), r.ino(), exe.toString(), List.of(exe.toString(), "30"), false);
+        hashes.onExec(r.pid(), startNs(r.startTicks()), r.kernelDev(), r.ino(), exe.toString(), List.of(exe.toString(), "30"), null, false);
         kill(p);
         Files.delete(exe);
         assertThat(await(() -> hashes.resolve(r)).text()).isEqualTo(original);
@@ -274,6 +274,29 @@ class ExeHashesTest {
         assertThat(s.hash().text()).isEqualTo(sha256(script));
         ExeHashes.Request notInterp = new ExeHashes.Request(1, 1, -1, 1, "/usr/bin/curl");
         assertThat(hashes.resolveScript(notInterp)).isEqualTo(ExeHashes.Script.NONE);
+    }
+
+    @Test
+    void aRelativeScriptOfAnInterpreterThatIsGoneIsPlacedWithTheCwdTheKernelReported() throws Exception {
+        Path script = dir.resolve("quick.sh");
+        Files.writeString(script, "echo quick\n");
+        hashes(16, OptionalLong.empty());
+        // No process has this pid: /proc has nothing, only the exec event's argv and cwd tell.
+        int gone = 4_194_305;
+        long startNs = 7_000_000_000L;
+        hashes.noteExec(gone, startNs, 4242, "/usr/bin/bash", List.of("bash", "quick.sh"), dir.toString());
+        ExeHashes.Request r = new ExeHashes.Request(gone, ProcFs.ticks(startNs), -1, 4242, "/usr/bin/bash");
+        ExeHashes.Script s = TestProcs.await("the script", () -> {
+            ExeHashes.Script x = hashes.resolveScript(r);
+            return x.done() ? Optional.of(x) : Optional.empty();
+        });
+        assertThat(s.path()).isEqualTo(script.toString());
+        assertThat(s.hash().text()).isEqualTo(sha256(script));
+
+        // Inline code is no script, whatever the working directory.
+        hashes.noteExec(gone, startNs + 1_000_000_000L, 4242, "/usr/bin/bash", List.of("bash", "-c", "true"), dir.toString());
+        ExeHashes.Request inline = new ExeHashes.Request(gone, ProcFs.ticks(startNs + 1_000_000_000L), -1, 4242, "/usr/bin/bash");
+        assertThat(hashes.resolveScript(inline)).isEqualTo(ExeHashes.Script.NONE);
     }
 
     @Test

@@ -103,4 +103,33 @@ class HashGateTest {
         assertThat(errors).anySatisfy(e -> assertThat(e).contains(fifo.toString()).contains("took longer than 3 s"));
         assertThat(gate.heldWindows()).isZero();
     }
+
+    @Test
+    void aSightingJudgedJustAfterASaveReachesStateJsonWithoutFurtherTraffic() throws Exception {
+        Path first = dir.resolve("first-tool"), second = dir.resolve("second-tool");
+        Files.writeString(first, "#!/bin/sh\necho 1\n");
+        Files.writeString(second, "#!/bin/sh\necho 2\n");
+        hashes = new ExeHashes(new ExeHashes.Settings(OptionalLong.empty(), 16, 2), new ProcFs(),
+                PackageVerifier.none(), errors::add);
+        Path file = dir.resolve("state.json");
+        ExeState state = new ExeState(file, null, errors::add);
+        HashGate gate = new HashGate(hashes, state, errors::add, Duration.ofSeconds(15), Duration.ofSeconds(2));
+
+        gate.offer(W1, List.of(row(first, W1, 1)));
+        assertThat(pollUntil(gate, 1)).isNotEmpty();
+        gate.poll(true); // a save now: the next sighting falls inside the save interval
+        assertThat(ExeState.read(file).executables).containsOnlyKeys(first.toString());
+
+        gate.offer(W2, List.of(row(second, W2, 2)));
+        assertThat(pollUntil(gate, 1)).flatMap(HashGate.Batch::rows).singleElement()
+                .satisfies(r -> assertThat(r.has(Flag.NEW_EXE)).isTrue());
+        // No more rows will come: the drain's empty polls must still write what was judged.
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!ExeState.read(file).executables.containsKey(second.toString()) && System.nanoTime() < deadline) {
+            assertThat(gate.poll(false)).isEmpty();
+            Thread.sleep(50);
+        }
+        assertThat(ExeState.read(file).executables).containsKeys(first.toString(), second.toString());
+        assertThat(ExeState.read(file).executables.get(second.toString()).hashes).containsOnlyKeys(sha256(second));
+    }
 }

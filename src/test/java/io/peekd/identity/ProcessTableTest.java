@@ -70,7 +70,7 @@ class ProcessTableTest {
     static KernelEvent.Exec execFrom(ProcSnapshot s, long startNs, long pstartNs, long cgroupId) {
         String args = String.join("\0", s.cmdline().argv()) + "\0";
         return new KernelEvent.Exec(startNs + 1_000, s.pid(), startNs, s.ppid(), pstartNs, s.uid(), s.uid(),
-                0, s.exe().ino(), s.comm(), s.exe().path(), false, s.exe().path(), args, cgroupId);
+                0, s.exe().ino(), s.comm(), s.exe().path(), false, s.exe().path(), args, cgroupId, null);
     }
 
     @Test
@@ -163,7 +163,7 @@ class ProcessTableTest {
         // An earlier holder of the same pid, known only from its exec event, ran another binary.
         long earlier = startNs(ticks - 500);
         t.onExec(new KernelEvent.Exec(earlier + 1, pid, earlier, me, jvm().startNs(), 0, 0, 0, 99,
-                "old", "/opt/old/bin/old", false, "/opt/old/bin/old", "old\0--flag\0", 0));
+                "old", "/opt/old/bin/old", false, "/opt/old/bin/old", "old\0--flag\0", 0, null));
         // Same inode in both keys: only the start time tells them apart.
         Identity old = t.identify(key(pid, 0, earlier, ino(exe)));
         assertThat(old.exe()).isNull();
@@ -194,7 +194,7 @@ class ProcessTableTest {
 
         // The kernel reports the second exec; /proc also shows it once it happened.
         t.onExec(new KernelEvent.Exec(startNs + 10, pid, startNs, me, jvm().startNs(), 0, 0, 0, ino(second),
-                "second", second.toString(), false, second.toString(), "second\0" + "31\0", 0));
+                "second", second.toString(), false, second.toString(), "second\0" + "31\0", 0, null));
         assertThat(t.identify(key(pid, 0, startNs, ino(second))).exe()).isEqualTo(second.toString());
         assertThat(t.identify(key(pid, 0, startNs, ino(second))).cmdline()).isEqualTo("second 31");
         // Flows of the first generation still name the first binary.
@@ -280,7 +280,7 @@ class ProcessTableTest {
         for (int i = 0; i < 500; i++) {
             long startNs = startNs(1_000_000L + i);
             t.onExec(new KernelEvent.Exec(startNs, 4_000_000 + i, startNs, 1, 0, 0, 0, 0, 7, "x", "/bin/x", false,
-                    "/bin/x", "x\0", 0));
+                    "/bin/x", "x\0", 0, null));
         }
         assertThat(t.size()).isEqualTo(50);
         // The newest are kept, the oldest gone.
@@ -343,7 +343,7 @@ class ProcessTableTest {
                 for (int i = 0; i < 2000; i++) {
                     long s = startNs(2_000_000L + i);
                     t.onExec(new KernelEvent.Exec(s, 5_000_000 + i, s, 1, 0, 0, 0, 0, 8, "y", "/bin/y", false,
-                            "/bin/y", "y\0", 0));
+                            "/bin/y", "y\0", 0, null));
                     t.onExit(new KernelEvent.Exit(s + 1, 5_000_000 + i, s));
                 }
             });
@@ -363,10 +363,13 @@ class ProcessTableTest {
 
     @Test
     void execPathFallsBackToTheFilenameWhenTruncated() {
-        var e = new KernelEvent.Exec(1, 2, 3, 4, 5, 0, 0, 0, 9, "c", "…/deep/bin/c", true, "/very/deep/bin/c", "", 0);
+        var e = new KernelEvent.Exec(1, 2, 3, 4, 5, 0, 0, 0, 9, "c", "…/deep/bin/c", true, "/very/deep/bin/c", "", 0, null);
         assertThat(ProcessTable.execPath(e)).isEqualTo("/very/deep/bin/c");
-        var rel = new KernelEvent.Exec(1, 2, 3, 4, 5, 0, 0, 0, 9, "c", "/usr/bin/c", false, "./c", "", 0);
+        var rel = new KernelEvent.Exec(1, 2, 3, 4, 5, 0, 0, 0, 9, "c", "/usr/bin/c", false, "./c", "", 0, null);
         assertThat(ProcessTable.execPath(rel)).isEqualTo("/usr/bin/c");
+        var deepRel = new KernelEvent.Exec(1, 2, 3, 4, 5, 0, 0, 0, 9, "c", "…/deep/bin/c", true, "./bin/c", "", 0,
+                "/very/deep");
+        assertThat(ProcessTable.execPath(deepRel)).isEqualTo("/very/deep/bin/c");
         assertThat(ProcessTable.argv("a\0\0b\0")).containsExactly("a", "", "b");
         assertThat(ProcessTable.argv("a\0b\0\0\0\0")).containsExactly("a", "b");
         assertThat(ProcessTable.argv("already joined")).containsExactly("already joined");

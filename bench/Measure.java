@@ -25,6 +25,10 @@ public final class Measure {
             }
         }
         for (List<String> cmd : commands) {
+            if (cmd.getFirst().equals("sql")) {
+                sql(cmd.get(1), cmd.get(2), runs);
+                continue;
+            }
             List<String> argv = new ArrayList<>(cmd);
             argv.add(1, "--config");
             argv.add(2, config);
@@ -65,5 +69,31 @@ public final class Measure {
                 System.out.println("    " + lines[i]);
             }
         }
+    }
+
+    /**
+     * The baseline: one SQL query over the raw table, read-only, in the same JVM
+     * and run: what a report costs without rollups or peekd's own code around it.
+     */
+    static void sql(String db, String query, int runs) {
+        long[] ms = new long[runs];
+        long cold = 0;
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:file:" + db + "?mode=ro")) {
+            for (int r = -1; r < runs; r++) {
+                long t = System.nanoTime();
+                long n = 0;
+                try (var st = c.createStatement(); var rs = st.executeQuery(query)) {
+                    while (rs.next()) n++;
+                }
+                long el = (System.nanoTime() - t) / 1_000_000;
+                if (r < 0) cold = el;
+                else ms[r] = el;
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(query + ": " + e.getMessage(), e);
+        }
+        Arrays.sort(ms);
+        System.out.printf("baseline SQL over raw rows (%s): cold %d ms; warm wall min %d / median %d / max %d ms (%d runs)%n",
+                query, cold, ms[0], ms[runs / 2], ms[runs - 1], runs);
     }
 }

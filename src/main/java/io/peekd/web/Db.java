@@ -60,6 +60,24 @@ final class Db implements AutoCloseable {
         return Files.isRegularFile(file);
     }
 
+    private volatile boolean hourly;
+
+    /**
+     * Whether the history keeps hourly rollups (schema 6 and later). Checked until the answer is
+     * yes: a dashboard may start before the daemon has created or migrated the database.
+     */
+    boolean hasHourly() {
+        if (hourly) return true;
+        if (!exists()) return false;
+        hourly = read(c -> {
+            try (var st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rollup_hour'")) {
+                return rs.next();
+            }
+        });
+        return hourly;
+    }
+
     <T> T read(Reader.SqlWork<T> work) {
         Reader r = acquire();
         boolean broken = false;

@@ -58,6 +58,43 @@ final class Views {
         this.db = db;
     }
 
+    /** Dimensions the hourly rollup keeps: grouping or filtering on any other needs the raw rows. */
+    static final java.util.Set<Dim> HOURLY = java.util.EnumSet.of(Dim.EXE, Dim.NAME, Dim.SHA256, Dim.PEXE, Dim.PNAME,
+            Dim.PSHA256, Dim.UID, Dim.USER, Dim.CONTAINER, Dim.PROTO, Dim.FAMILY, Dim.RADDR, Dim.RPORT, Dim.DOMAIN);
+
+    /*
+     * The whole hours of a range come from rollup_hour, the partial hours at its edges from
+     * flows: a day is then some thousands of rollup rows instead of every flow window. Each
+     * rollup row stands in for the lowest idents row of its rollup identity, which has the same
+     * executable, hash, name, parent, user and container, so identity filters and joins work
+     * unchanged. k counts the flow windows a row stands for; time is the hour's start.
+     */
+    private static final String HOURLY_SQL = "SELECT h.bucket AS time,"
+            + " (SELECT min(i2.id) FROM idents i2 WHERE i2.rollup_id = h.rid) AS ident_id,"
+            + " nullif(h.proto, '') AS proto, h.family AS family, nullif(h.raddr, '') AS raddr, h.rport AS rport,"
+            + " nullif(h.domain, '') AS domain, h.sent AS sent, h.recv AS recv, h.conns AS conns, h.windows AS k"
+            + " FROM rollup_hour h WHERE h.bucket >= ? AND h.bucket < ?"
+            + " UNION ALL SELECT f.time, f.ident_id, f.proto, f.family, f.raddr, f.rport, f.domain, f.sent, f.recv,"
+            + " f.conns, 1 FROM flows f WHERE f.time >= ? AND f.time < ? AND (f.time < ? OR f.time >= ?)";
+
+    /** What a query reads as {@code flows f}, and how it counts the flow windows in a group. */
+    record Source(String from, String windows) {
+        static final Source RAW = new Source(" FROM flows f", "count(*)");
+    }
+
+    /**
+     * The hourly source when the range holds at least two whole hours and every dimension
+     * grouped or filtered on is kept by the rollup (and {@code hourOk}); the raw table otherwise.
+     * Its values go to {@code args}, so call this before adding the filter's.
+     */
+    Source source(Filter f, java.util.Collection<Dim> dims, boolean hourOk, List<Object> args) {
+        long hs = Math.floorDiv(f.from() + 3599, 3600) * 3600, he = Math.floorDiv(f.to(), 3600) * 3600;
+        if (!hourOk || he - hs < 2 * 3600 || !HOURLY.containsAll(dims) || !HOURLY.containsAll(f.eq().keySet())
+                || !db.hasHourly()) return Source.RAW;
+        args.addAll(List.of(hs, he, f.from(), f.to(), hs, he));
+        return new Source(" FROM (" + HOURLY_SQL + ") f", "sum(f.k)");
+    }
+
     /*
      * Queries aggregate in two steps: first over the flow rows of the range (a range scan of
      * flows alone, grouped by identity id and any flow columns asked for), then over those few
@@ -68,12 +105,13 @@ final class Views {
 
     Summary summary(Filter f) {
         List<Object> args = new ArrayList<>();
+        Source src = source(f, List.of(), true, args);
         String where = f.where(args);
         String sql = "SELECT coalesce(sum(x.s), 0), coalesce(sum(x.r), 0), coalesce(sum(x.n), 0), coalesce(sum(x.k), 0),"
                 + " count(DISTINCT i.exe_id), min(x.mi), max(x.ma) FROM (SELECT f.ident_id AS iid, sum(f.sent) AS s,"
-                + " sum(f.recv) AS r, sum(f.conns) AS n, count(*) AS k, min(f.time) AS mi, max(f.time) AS ma FROM flows f"
-                + where + " GROUP BY f.ident_id) x" + IDENT_JOIN;
-        String remotes = "SELECT count(DISTINCT f.raddr) FROM flows f" + where;
+                + " sum(f.recv) AS r, sum(f.conns) AS n, " + src.windows() + " AS k, min(f.time) AS mi, max(f.time) AS ma"
+                + src.from() + where + " GROUP BY f.ident_id) x" + IDENT_JOIN;
+        String remotes = "SELECT count(DISTINCT f.raddr)" + src.from() + where;
         return db.read(c -> {
             long sent, recv, conns, rows, procs, nRemotes;
             Long first, last;
@@ -97,8 +135,9 @@ final class Views {
     }
 
     /** The inner, per-identity aggregation with the flow columns of {@code dims} as x.d0, x.d1... */
-    private static String inner(Filter f, List<Dim> dims, String extraSelect, String extraGroup, boolean pids,
-                                List<Object> args) {
+    private String inner(Filter f, List<Dim> dims, String extraSelect, String extraGroup, boolean pids,
+                         boolean hourOk, List<Object> args) {
+        Source src = source(f, dims, hourOk && !pids, args);
         StringBuilder sel = new StringBuilder("SELECT f.ident_id AS iid");
         StringBuilder grp = new StringBuilder(" GROUP BY f.ident_id");
         for (int i = 0; i < dims.size(); i++) {
@@ -111,9 +150,9 @@ final class Views {
             grp.append(", ").append(extraGroup);
         }
         // Distinct pids cost a sort per group; only the process tree asks for them.
-        return sel + ", sum(f.sent) AS s, sum(f.recv) AS r, sum(f.conns) AS n, count(*) AS k, min(f.time) AS mi,"
-                + " max(f.time) AS ma" + (pids ? ", count(DISTINCT f.pid) AS np" : "")
-                + " FROM flows f" + f.where(args) + grp;
+        return sel + ", sum(f.sent) AS s, sum(f.recv) AS r, sum(f.conns) AS n, " + src.windows() + " AS k,"
+                + " min(f.time) AS mi, max(f.time) AS ma" + (pids ? ", count(DISTINCT f.pid) AS np" : "")
+                + src.from() + f.where(args) + grp;
     }
 
     /** A dimension's expression over the inner aggregation joined to the identity tables. */
@@ -127,7 +166,7 @@ final class Views {
         for (int i = 0; i < by.size(); i++) exprs.add(outer(by, i));
         String groupBy = String.join(", ", exprs);
         String sql = "SELECT " + groupBy + ", sum(x.s), sum(x.r), sum(x.n), sum(x.k), min(x.mi), max(x.ma) FROM ("
-                + inner(f, by, null, null, false, args) + ") x" + IDENT_JOIN + " GROUP BY " + groupBy
+                + inner(f, by, null, null, false, true, args) + ") x" + IDENT_JOIN + " GROUP BY " + groupBy
                 + " ORDER BY " + order.sql + ", " + groupBy + " LIMIT ?";
         args.add(limit);
         return db.read(c -> {
@@ -186,7 +225,9 @@ final class Views {
         innerArgs.add(bucket);
         innerArgs.add(bucket);
         innerArgs.add(off);
-        String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", false, innerArgs);
+        // Hour rows carry their hour's start: they land in the right bucket only when buckets are whole hours.
+        boolean hourOk = bucket % 3600 == 0 && off % 3600 == 0;
+        String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", false, hourOk, innerArgs);
         // The bucket's four values come first in the inner SELECT, before the filter's.
         List<Object> all = new ArrayList<>(args);
         all.addAll(innerArgs);
@@ -243,7 +284,7 @@ final class Views {
     List<Proc> processes(Filter f, int limit) {
         List<Object> args = new ArrayList<>();
         String sql = "SELECT e.path, i.name, max(e.sha256), max(i.user), sum(x.np), sum(x.s), sum(x.r),"
-                + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (" + inner(f, List.of(), null, null, true, args) + ") x"
+                + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (" + inner(f, List.of(), null, null, true, false, args) + ") x"
                 + IDENT_JOIN + " GROUP BY e.path, i.name, pe.path, i.pname ORDER BY sum(x.s) + sum(x.r) DESC LIMIT ?";
         args.add(limit);
         record Raw(Proc p, String pexe, String pname) {
@@ -334,9 +375,10 @@ final class Views {
     /** Remote addresses (with domain), largest first, each with the processes that talked to it. */
     List<Destination> destinations(Filter f, int limit) {
         List<Object> args = new ArrayList<>();
+        Source src = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.RPORT, Dim.PROTO), true, args);
         String where = f.where(args);
         String sql = "SELECT f.raddr, f.domain, group_concat(DISTINCT f.rport), group_concat(DISTINCT f.proto),"
-                + " sum(f.sent), sum(f.recv), sum(f.conns), min(f.time), max(f.time) FROM flows f" + where
+                + " sum(f.sent), sum(f.recv), sum(f.conns), min(f.time), max(f.time)" + src.from() + where
                 + " GROUP BY f.raddr, f.domain ORDER BY sum(f.sent) + sum(f.recv) DESC, f.raddr LIMIT ?";
         args.add(limit);
         record Top(String raddr, String domain, String ports, String protos, long sent, long recv, long conns,
@@ -352,6 +394,7 @@ final class Views {
             List<String> addrs = top.stream().map(Top::raddr).filter(java.util.Objects::nonNull).distinct().toList();
             if (!addrs.isEmpty() || top.stream().anyMatch(t -> t.raddr() == null)) {
                 List<Object> a2 = new ArrayList<>();
+                Source src2 = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.EXE, Dim.NAME), true, a2);
                 String w2 = f.where(a2);
                 List<String> terms = new ArrayList<>();
                 if (!addrs.isEmpty()) {
@@ -361,7 +404,7 @@ final class Views {
                 if (top.stream().anyMatch(t -> t.raddr() == null)) terms.add("f.raddr IS NULL");
                 String sql2 = "SELECT x.raddr, x.domain, e.path, i.name, sum(x.s), sum(x.r), sum(x.n) FROM (SELECT"
                         + " f.ident_id AS iid, f.raddr AS raddr, f.domain AS domain, sum(f.sent) AS s, sum(f.recv) AS r,"
-                        + " sum(f.conns) AS n FROM flows f" + w2 + " AND (" + String.join(" OR ", terms) + ")"
+                        + " sum(f.conns) AS n" + src2.from() + w2 + " AND (" + String.join(" OR ", terms) + ")"
                         + " GROUP BY f.ident_id, f.raddr, f.domain) x" + IDENT_JOIN
                         + " GROUP BY x.raddr, x.domain, e.path, i.name ORDER BY sum(x.s) + sum(x.r) DESC";
                 try (PreparedStatement ps = Db.prepare(c, sql2, a2); ResultSet rs = ps.executeQuery()) {

@@ -182,6 +182,23 @@ class WebApiTest {
         assertThat(example.get("processes")).hasSize(1);
         assertThat(example.get("processes").get(0).get("exe").asText()).isEqualTo("/usr/bin/curl");
         assertThat(example.get("recv").asLong()).isEqualTo(web.db.sums(r -> "93.184.216.34".equals(r.raddr()))[1]);
+        // Every destination against the database (a month reads whole hours from the hourly rollup).
+        java.util.Map<String, long[]> shown = new java.util.HashMap<>();
+        for (JsonNode x : d.get("destinations")) {
+            long[] t = shown.computeIfAbsent(x.get("raddr").asText(""), k -> new long[2]);
+            t[0] += x.get("sent").asLong();
+            t[1] += x.get("recv").asLong();
+            long ps = 0, pr = 0;
+            for (JsonNode p : x.get("processes")) {
+                ps += p.get("sent").asLong();
+                pr += p.get("recv").asLong();
+            }
+            assertThat(new long[] {ps, pr}).as("processes of %s", x).containsExactly(x.get("sent").asLong(), x.get("recv").asLong());
+        }
+        shown.forEach((addr, t) -> {
+            long[] want = web.db.sums(r -> addr.equals(r.raddr() == null ? "" : r.raddr()));
+            assertThat(t).as(addr).containsExactly(want[0], want[1]);
+        });
     }
 
     @Test

@@ -54,6 +54,9 @@ measure() {
 cfg=(--config "$work/etc/config.toml")
 printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-44s %8s %8s\n' "variant" "wall ms" "cpu ms"
+# Baselines in the same run: the JVM alone, and the launcher's JVM flags alone.
+measure "baseline: java -version" "$java" -version
+measure "baseline: java -version, launcher flags" "$java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -version
 measure "java -jar: query --help" "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" query --help
 measure "java -jar: status" "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" status "${cfg[@]}"
 measure "java -jar: query --json" "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" query --json --since 1h "${cfg[@]}"
@@ -64,3 +67,4 @@ mv "$aot.off" "$aot" 2>/dev/null || true
 measure "launcher + AOT cache: query --help" "$launcher" query --help
 measure "launcher + AOT cache: status" "$launcher" status "${cfg[@]}"
 measure "launcher + AOT cache: query --json" "$launcher" query --json --since 1h "${cfg[@]}"
+measure "launcher + AOT cache: report --since 1h" "$launcher" report --since 1h "${cfg[@]}"

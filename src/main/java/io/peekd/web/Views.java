@@ -69,13 +69,24 @@ final class Views {
      * executable, hash, name, parent, user and container, so identity filters and joins work
      * unchanged. k counts the flow windows a row stands for; time is the hour's start.
      */
-    private static final String HOURLY_SQL = "SELECT h.bucket AS time,"
-            + " (SELECT min(i2.id) FROM idents i2 WHERE i2.rollup_id = h.rid) AS ident_id,"
+    private static final String HOURLY_SQL = "SELECT h.bucket AS time, m.iid AS ident_id,"
             + " nullif(h.proto, '') AS proto, h.family AS family, nullif(h.raddr, '') AS raddr, h.rport AS rport,"
             + " nullif(h.domain, '') AS domain, h.sent AS sent, h.recv AS recv, h.conns AS conns, h.windows AS k"
-            + " FROM rollup_hour h WHERE h.bucket >= ? AND h.bucket < ?"
+            + " FROM rollup_hour h JOIN (SELECT rollup_id AS rid, min(id) AS iid FROM idents GROUP BY rollup_id) m"
+            + " ON m.rid = h.rid WHERE h.bucket >= ? AND h.bucket < ?"
             + " UNION ALL SELECT f.time, f.ident_id, f.proto, f.family, f.raddr, f.rport, f.domain, f.sent, f.recv,"
             + " f.conns, 1 FROM flows f WHERE f.time >= ? AND f.time < ? AND (f.time < ? OR f.time >= ?)";
+
+    /** Process identity only: the per-identity hourly table, an order of magnitude fewer rows. */
+    static final java.util.Set<Dim> IDENT_HOURLY = java.util.EnumSet.of(Dim.EXE, Dim.NAME, Dim.SHA256, Dim.PEXE,
+            Dim.PNAME, Dim.PSHA256, Dim.UID, Dim.USER, Dim.CONTAINER);
+
+    private static final String IDENT_HOURLY_SQL = "SELECT h.bucket AS time, m.iid AS ident_id, h.sent AS sent,"
+            + " h.recv AS recv, h.conns AS conns, h.windows AS k"
+            + " FROM rollup_hour_ident h JOIN (SELECT rollup_id AS rid, min(id) AS iid FROM idents GROUP BY rollup_id) m"
+            + " ON m.rid = h.rid WHERE h.bucket >= ? AND h.bucket < ?"
+            + " UNION ALL SELECT f.time, f.ident_id, f.sent, f.recv, f.conns, 1 FROM flows f"
+            + " WHERE f.time >= ? AND f.time < ? AND (f.time < ? OR f.time >= ?)";
 
     /** What a query reads as {@code flows f}, and how it counts the flow windows in a group. */
     record Source(String from, String windows) {
@@ -92,7 +103,8 @@ final class Views {
         if (!hourOk || he - hs < 2 * 3600 || !HOURLY.containsAll(dims) || !HOURLY.containsAll(f.eq().keySet())
                 || !db.hasHourly()) return Source.RAW;
         args.addAll(List.of(hs, he, f.from(), f.to(), hs, he));
-        return new Source(" FROM (" + HOURLY_SQL + ") f", "sum(f.k)");
+        boolean identOnly = IDENT_HOURLY.containsAll(dims) && IDENT_HOURLY.containsAll(f.eq().keySet());
+        return new Source(" FROM (" + (identOnly ? IDENT_HOURLY_SQL : HOURLY_SQL) + ") f", "sum(f.k)");
     }
 
     /*
@@ -107,11 +119,14 @@ final class Views {
         List<Object> args = new ArrayList<>();
         Source src = source(f, List.of(), true, args);
         String where = f.where(args);
+        List<Object> rargs = new ArrayList<>();
+        Source rsrc = source(f, List.of(Dim.RADDR), true, rargs);
+        String rwhere = f.where(rargs);
         String sql = "SELECT coalesce(sum(x.s), 0), coalesce(sum(x.r), 0), coalesce(sum(x.n), 0), coalesce(sum(x.k), 0),"
                 + " count(DISTINCT i.exe_id), min(x.mi), max(x.ma) FROM (SELECT f.ident_id AS iid, sum(f.sent) AS s,"
                 + " sum(f.recv) AS r, sum(f.conns) AS n, " + src.windows() + " AS k, min(f.time) AS mi, max(f.time) AS ma"
                 + src.from() + where + " GROUP BY f.ident_id) x" + IDENT_JOIN;
-        String remotes = "SELECT count(DISTINCT f.raddr)" + src.from() + where;
+        String remotes = "SELECT count(DISTINCT f.raddr)" + rsrc.from() + rwhere;
         return db.read(c -> {
             long sent, recv, conns, rows, procs, nRemotes;
             Long first, last;
@@ -126,7 +141,7 @@ final class Views {
                 last = rs.getLong(7);
                 if (rs.wasNull()) first = last = null;
             }
-            try (PreparedStatement ps = Db.prepare(c, remotes, args); ResultSet rs = ps.executeQuery()) {
+            try (PreparedStatement ps = Db.prepare(c, remotes, rargs); ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 nRemotes = rs.getLong(1);
             }

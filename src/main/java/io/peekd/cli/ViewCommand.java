@@ -91,7 +91,7 @@ final class ViewCommand implements Callable<Integer> {
         }
         ZoneId zone = ZoneId.systemDefault();
         Reader reader = Reader.open(db);
-        Annotator annotator = Annotator.NONE;
+        Annotator annotator = ViewAnnotator.of(c);
         Console console = System.console();
         if (print || console == null || !console.isTerminal()) {
             return printed(out, reader, annotator, zone);

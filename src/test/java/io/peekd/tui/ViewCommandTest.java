@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.time.Instant;
 
 import org.junit.jupiter.api.Test;
@@ -81,6 +82,42 @@ class ViewCommandTest {
                 .doesNotContain("/usr/sbin/sshd").doesNotContain("\u001b");
         r = run("view", "--config", cfg.toString(), "--print", "--tab", "sha256");
         assertThat(r[1]).containsPattern("SHA256\\s+VERDICT\\s+SENT");
+    }
+
+    /*
+     * The verdict column comes from the daemon's state.json (VirusTotal, then the package
+     * check), the country column from the configured GeoIP database (the DB-IP file that
+     * scripts/setup installs).
+     */
+    @Test
+    void hashesShowTheirVerdictAndAddressesTheirCountry() throws Exception {
+        Path cfg = config();
+        Path mmdb = Path.of("/var/lib/peekd/geoip/country.mmdb");
+        Files.writeString(cfg, Files.readString(cfg) + "[geoip]\ncountry_db = \"" + mmdb + "\"\n");
+        ViewDb.write(dir.resolve("data/peekd.db"), Instant.now());
+        Files.writeString(dir.resolve("data/state.json"), """
+                {"version": 1,
+                 "executables": {
+                   "/usr/bin/curl": {"hashes": {"%s": {"package": "dpkg:curl", "package_status": "matches"}}},
+                   "/usr/bin/bash": {"hashes": {"%s": {"package": "dpkg:bash", "package_status": "mismatch"}}}},
+                 "virustotal": {"%s": {"verdict": "suspicious", "malicious": 3}}}
+                """.formatted(ViewDb.CURL_SHA, ViewDb.BASH_SHA, ViewDb.WGET_SHA));
+        String[] r = run("view", "--config", cfg.toString(), "--print", "--tab", "sha256");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).containsPattern(ViewDb.CURL_SHA.substring(0, 12) + ".*packaged")
+                .containsPattern(ViewDb.WGET_SHA.substring(0, 12) + ".*suspicious \\(3 engines\\)");
+        r = run("view", "--config", cfg.toString(), "--print", "--tab", "psha256");
+        assertThat(r[1]).containsPattern(ViewDb.BASH_SHA.substring(0, 12) + ".*NOT as packaged");
+        r = run("view", "--config", cfg.toString(), "--print", "--tab", "raddr");
+        // What the file itself says of the address, read with the MaxMind reader directly.
+        String cc;
+        try (com.maxmind.db.Reader geo = new com.maxmind.db.Reader(mmdb.toFile())) {
+            Map<?, ?> rec = geo.get(java.net.InetAddress.getByName("93.184.216.34"), Map.class);
+            // DB-IP's lite files carry country_code; MaxMind's carry country.iso_code.
+            cc = rec.get("country_code") instanceof String s ? s : (String) ((Map<?, ?>) rec.get("country")).get("iso_code");
+        }
+        assertThat(cc).matches("[A-Z]{2}");
+        assertThat(r[1]).containsPattern("COUNTRY").containsPattern("93\\.184\\.216\\.34\\s+" + cc + "\\b");
     }
 
     @Test

@@ -75,6 +75,21 @@ final class Rollups {
     private Rollups() {
     }
 
+    /** A per-(bucket, identity, domain) sum table: the hour, day and week levels share its shape. */
+    private static String domainTable(String name) {
+        return """
+                CREATE TABLE %s (
+                    bucket  INTEGER NOT NULL,
+                    rid     INTEGER NOT NULL,
+                    domain  TEXT NOT NULL,
+                    sent    INTEGER NOT NULL,
+                    recv    INTEGER NOT NULL,
+                    conns   INTEGER NOT NULL,
+                    windows INTEGER NOT NULL,
+                    PRIMARY KEY (bucket, rid, domain)
+                ) STRICT, WITHOUT ROWID""".formatted(name);
+    }
+
     private static List<String> migration() {
         List<String> s = new ArrayList<>();
         s.add("""
@@ -130,30 +145,10 @@ final class Rollups {
                             windows INTEGER NOT NULL,
                             PRIMARY KEY (bucket, rid)
                         ) STRICT, WITHOUT ROWID""".formatted(l.identTable));
-                s.add("""
-                        CREATE TABLE %s (
-                            bucket  INTEGER NOT NULL,
-                            rid     INTEGER NOT NULL,
-                            domain  TEXT NOT NULL,
-                            sent    INTEGER NOT NULL,
-                            recv    INTEGER NOT NULL,
-                            conns   INTEGER NOT NULL,
-                            windows INTEGER NOT NULL,
-                            PRIMARY KEY (bucket, rid, domain)
-                        ) STRICT, WITHOUT ROWID""".formatted(l.domainTable));
+                s.add(domainTable(l.domainTable));
             }
         }
-        s.add("""
-                CREATE TABLE %s (
-                    bucket  INTEGER NOT NULL,
-                    rid     INTEGER NOT NULL,
-                    domain  TEXT NOT NULL,
-                    sent    INTEGER NOT NULL,
-                    recv    INTEGER NOT NULL,
-                    conns   INTEGER NOT NULL,
-                    windows INTEGER NOT NULL,
-                    PRIMARY KEY (bucket, rid, domain)
-                ) STRICT, WITHOUT ROWID""".formatted(WEEK_DOMAIN));
+        s.add(domainTable(WEEK_DOMAIN));
         // For retention: whether an idents row still refers to a rollup identity.
         s.add("CREATE INDEX idents_rollup ON idents (rollup_id)");
         // Existing history first, then the triggers that keep everything from here on.

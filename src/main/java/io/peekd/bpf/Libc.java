@@ -15,6 +15,9 @@ public final class Libc {
     private static final MethodHandle GETEUID = Native.libc("geteuid", FunctionDescriptor.of(Native.INT));
     private static final MethodHandle FANOTIFY_INIT = Native.libc("fanotify_init",
             FunctionDescriptor.of(Native.INT, Native.INT, Native.INT), Native.CAPTURE_ERRNO);
+    private static final MethodHandle READLINK = Native.libc("readlink",
+            FunctionDescriptor.of(Native.LONG, Native.PTR, Native.PTR, Native.LONG), Native.CAPTURE_ERRNO);
+    private static final int PATH_MAX = 4096;
     private static final MethodHandle KILL = Native.libc("kill",
             FunctionDescriptor.of(Native.INT, Native.INT, Native.INT), Native.CAPTURE_ERRNO);
     public static final int SIGHUP = 1;
@@ -27,6 +30,28 @@ public final class Libc {
         @Override
         public void close() {
             BpfObject.callInt(() -> (int) CLOSE.invokeExact(fd));
+        }
+    }
+
+    /**
+     * readlink(2), with the target decoded as UTF-8 (invalid bytes become U+FFFD). Java decodes
+     * link targets with {@code sun.jnu.encoding}, which is ASCII when a daemon starts without a
+     * locale (as under a bare systemd unit), and then every non-ASCII byte of an executable's
+     * path would turn into '?'.
+     */
+    public static String readlink(Path link) throws java.io.IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = Native.newCallState(a);
+            MemorySegment name = a.allocateFrom(link.toString(), java.nio.charset.StandardCharsets.UTF_8);
+            MemorySegment buf = a.allocate(PATH_MAX);
+            long n = (long) READLINK.invokeExact(state, name, buf, (long) PATH_MAX);
+            if (n < 0) throw new java.io.IOException("readlink " + link + ": " + Errno.describe(Native.errno(state)));
+            return new String(buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                    java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new java.io.IOException("readlink " + link + ": " + t, t);
         }
     }
 

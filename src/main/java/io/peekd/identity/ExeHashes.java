@@ -223,7 +223,7 @@ public final class ExeHashes implements AutoCloseable {
                 // The kernel's cwd first: `bash x.sh` may be gone before /proc/<pid>/cwd is read.
                 if (cwd == null && !script.startsWith("/")) {
                     try {
-                        cwd = NativeReadlink.read(proc.root().resolve(pid + "/cwd"));
+                        cwd = io.peekd.bpf.Libc.readlink(proc.root().resolve(pid + "/cwd"));
                     } catch (java.io.IOException | RuntimeException e) {
                         // gone: a relative script path cannot be placed
                     }
@@ -502,7 +502,7 @@ public final class ExeHashes implements AutoCloseable {
             script = Scripts.scriptOf(exe.path(), argv);
             if (script != null && !script.startsWith("/")) {
                 try {
-                    cwd = NativeReadlink.read(dir.resolve("cwd"));
+                    cwd = io.peekd.bpf.Libc.readlink(dir.resolve("cwd"));
                 } catch (java.io.IOException | RuntimeException e) {
                     cwd = null;
                 }

@@ -87,7 +87,7 @@ public final class ProcFs {
         Path link = dir(pid).resolve("exe");
         String target;
         try {
-            target = NativeReadlink.read(link);
+            target = io.peekd.bpf.Libc.readlink(link);
         } catch (IOException | RuntimeException e) {
             return Optional.empty(); // kernel thread, zombie, gone, or not ours to read
         }

@@ -145,7 +145,8 @@ final class Binder {
                 s.get("default_since", w.defaultSince(), Conv.duration()),
                 s.get("top_limit", w.topLimit(), Conv.intIn(1, 1_000_000)),
                 s.list("allowed_hosts", w.allowedHosts(), Conv.domain()),
-                s.optional("geoip_db", Conv.absolutePath()).or(w::geoipDb)));
+                s.optional("geoip_db", Conv.absolutePath()).or(w::geoipDb),
+                s.get("reverse_dns", w.reverseDns(), Conv.bool())));
 
         var id = d.identity();
         var identity = section("identity", s -> new Config.Identity(

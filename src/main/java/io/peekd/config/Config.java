@@ -253,15 +253,21 @@ public record Config(
     /**
      * {@code [web]}. {@code allowedHosts}: host names, besides IP literals and localhost, that the
      * dashboard answers to (DNS rebinding guard). An empty {@code geoipDb} means: look for a
-     * country database in the usual places.
+     * country database in the usual places. {@code reverseDns}: show PTR names of remote addresses.
      */
     public record Web(boolean enabled, int port, InetAddress bind, int refreshSeconds, Duration defaultSince,
-                      int topLimit, List<String> allowedHosts, java.util.Optional<Path> geoipDb) {
+                      int topLimit, List<String> allowedHosts, java.util.Optional<Path> geoipDb, boolean reverseDns) {
         public Web {
             Objects.requireNonNull(bind, "bind");
             Objects.requireNonNull(defaultSince, "defaultSince");
             allowedHosts = List.copyOf(allowedHosts);
             Objects.requireNonNull(geoipDb, "geoipDb");
+        }
+
+        /** With reverse DNS on, the default. */
+        public Web(boolean enabled, int port, InetAddress bind, int refreshSeconds, Duration defaultSince,
+                   int topLimit, List<String> allowedHosts, java.util.Optional<Path> geoipDb) {
+            this(enabled, port, bind, refreshSeconds, defaultSince, topLimit, allowedHosts, geoipDb, true);
         }
     }
 

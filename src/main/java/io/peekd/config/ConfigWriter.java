@@ -83,7 +83,8 @@ public final class ConfigWriter {
                     .put("bind", Cidr.text(web.bind()))
                     .put("refresh_seconds", web.refreshSeconds())
                     .put("default_since", Durations.format(web.defaultSince()))
-                    .put("top_limit", web.topLimit());
+                    .put("top_limit", web.topLimit())
+                    .put("reverse_dns", web.reverseDns());
             strings(t.putArray("allowed_hosts"), web.allowedHosts());
             // Absent means "look in the usual places", which no value can say.
             web.geoipDb().ifPresent(p -> t.put("geoip_db", p.toString()));

@@ -36,8 +36,12 @@ final class Api {
     private final Live live;
     private final Guard guard;
     private final Supplier<Alerts> alerts;
+    /** Null when reverse DNS is off. */
+    private final Hostnames hostnames;
 
-    Api(ObjectMapper json, Views views, WebOptions opts, Geo geo, Live live, Guard guard, Supplier<Alerts> alerts) {
+    Api(ObjectMapper json, Views views, WebOptions opts, Geo geo, Live live, Guard guard, Supplier<Alerts> alerts,
+        Hostnames hostnames) {
+        this.hostnames = hostnames;
         this.json = json;
         this.views = views;
         this.opts = opts;
@@ -149,6 +153,14 @@ final class Api {
                 p.allowOnly(EXPORT);
                 export(ex, p, now);
             }
+            case "/api/hostnames" -> {
+                p.allowOnly(Set.of("addr"));
+                List<java.net.InetAddress> addrs = Hostnames.parse(p.all("addr"));
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("enabled", hostnames != null);
+                out.put("names", hostnames == null ? Map.of() : hostnames.names(addrs));
+                send(ex, out);
+            }
             case "/api/live" -> {
                 p.allowOnly(NONE);
                 live.open(ex);
@@ -169,6 +181,7 @@ final class Api {
         m.put("dimensions", java.util.Arrays.stream(Dim.values()).map(Dim::key).toList());
         m.put("live", live.mode());
         m.put("geoip", geo.available());
+        m.put("reverse_dns", hostnames != null);
         m.put("database", opts.db().toString());
         m.put("database_exists", views.exists());
         m.put("ignore_file", opts.ignore().path().toString());

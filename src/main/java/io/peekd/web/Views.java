@@ -53,9 +53,16 @@ final class Views {
     }
 
     private final Db db;
+    /** Read whole hours from the rollups when a view allows it; off only to measure the difference. */
+    private final boolean rollups;
 
     Views(Db db) {
+        this(db, true);
+    }
+
+    Views(Db db, boolean rollups) {
         this.db = db;
+        this.rollups = rollups;
     }
 
     /** Dimensions the hourly rollup keeps: grouping or filtering on any other needs the raw rows. */
@@ -100,7 +107,7 @@ final class Views {
      */
     Source source(Filter f, java.util.Collection<Dim> dims, boolean hourOk, List<Object> args) {
         long hs = Math.floorDiv(f.from() + 3599, 3600) * 3600, he = Math.floorDiv(f.to(), 3600) * 3600;
-        if (!hourOk || he - hs < 2 * 3600 || !HOURLY.containsAll(dims) || !HOURLY.containsAll(f.eq().keySet())
+        if (!rollups || !hourOk || he - hs < 2 * 3600 || !HOURLY.containsAll(dims) || !HOURLY.containsAll(f.eq().keySet())
                 || !db.hasHourly()) return Source.RAW;
         args.addAll(List.of(hs, he, f.from(), f.to(), hs, he));
         boolean identOnly = IDENT_HOURLY.containsAll(dims) && IDENT_HOURLY.containsAll(f.eq().keySet());
@@ -199,13 +206,19 @@ final class Views {
         });
     }
 
-    /** Bucket sizes the automatic choice picks from: about 60 to 300 points over any range. */
+    /** Bucket sizes the automatic choice picks from. */
     private static final long[] NICE = {1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
             43200, 86400, 172800, 604800};
 
+    /**
+     * Up to six hours, the finest bucket that gives at most 300 points; beyond, hourly or
+     * coarser (the seed's "hourly and daily charts"): whole hours come from the hour rollups,
+     * and a stacked chart of hundreds of five-minute bars over a day is noise anyway.
+     */
     static long autoBucket(long seconds, long window) {
-        for (long b : NICE) if (b >= window && seconds / b <= 300) return b;
-        return Math.max(window, seconds / 300);
+        long min = seconds > 6 * 3600 ? Math.max(window, 3600) : window;
+        for (long b : NICE) if (b >= min && seconds / b <= 300) return b;
+        return Math.max(min, seconds / 300);
     }
 
     /**

@@ -15,10 +15,11 @@ import java.util.Optional;
  * @param token  the access token, required (non-null) for any bind other than loopback
  * @param ignore the {@code ignore_extra.toml} the ignore UI edits
  * @param zone   the zone times are shown in
+ * @param reverseDns look up PTR names of the remote addresses the page shows
  */
 public record WebOptions(InetAddress bind, int port, String token, List<String> allowedHosts, int refreshSeconds,
                          Duration defaultSince, int topLimit, Path db, IgnoreFile ignore, Optional<Path> geoipDb,
-                         ZoneId zone) {
+                         ZoneId zone, boolean reverseDns) {
 
     public WebOptions {
         Objects.requireNonNull(bind, "bind");
@@ -32,6 +33,13 @@ public record WebOptions(InetAddress bind, int port, String token, List<String> 
         if (token == null && !bind.isLoopbackAddress()) {
             throw new IllegalArgumentException("a dashboard bound to " + bind.getHostAddress() + " needs an access token");
         }
+    }
+
+    /** Without reverse DNS: tests and benchmarks must not send queries to a real resolver. */
+    public WebOptions(InetAddress bind, int port, String token, List<String> allowedHosts, int refreshSeconds,
+                      Duration defaultSince, int topLimit, Path db, IgnoreFile ignore, Optional<Path> geoipDb,
+                      ZoneId zone) {
+        this(bind, port, token, allowedHosts, refreshSeconds, defaultSince, topLimit, db, ignore, geoipDb, zone, false);
     }
 
     /**
@@ -59,6 +67,6 @@ public record WebOptions(InetAddress bind, int port, String token, List<String> 
                 w.refreshSeconds(), w.defaultSince(), w.topLimit(), c.paths().db(), IgnoreFile.nextTo(configFile),
                 // web.geoip_db overrides; else the daemon's [geoip] country database, when enabled.
                 w.geoipDb().or(() -> c.geoip().enabled() ? Optional.of(c.geoip().countryDb()) : Optional.empty()),
-                ZoneId.systemDefault());
+                ZoneId.systemDefault(), w.reverseDns());
     }
 }

@@ -34,19 +34,21 @@ public final class WebServer implements AutoCloseable {
     private final Assets assets;
     private final Api api;
     private volatile Alerts alerts;
+    private final Hostnames hostnames;
 
-    private WebServer(WebOptions opts, HttpServer http, ExecutorService pool) {
+    private WebServer(WebOptions opts, HttpServer http, ExecutorService pool, boolean rollups) {
         this.opts = opts;
         this.http = http;
         this.pool = pool;
         ObjectMapper json = new ObjectMapper();
         this.db = new Db(opts.db(), 4);
-        this.views = new Views(db);
+        this.views = new Views(db, rollups);
         this.geo = Geo.open(opts.geoipDb());
         this.live = new Live(json, geo);
         this.guard = new Guard(opts.token(), Tokens.random(), opts.allowedHosts(), http.getAddress().getPort());
         this.assets = new Assets();
-        this.api = new Api(json, views, opts, geo, live, guard, () -> alerts);
+        this.hostnames = opts.reverseDns() ? new Hostnames(Hostnames::system) : null;
+        this.api = new Api(json, views, opts, geo, live, guard, () -> alerts, hostnames);
     }
 
     /**
@@ -55,6 +57,11 @@ public final class WebServer implements AutoCloseable {
      * @throws IOException when the address cannot be bound (the message says which and why)
      */
     public static WebServer start(WebOptions opts) throws IOException {
+        return start(opts, true);
+    }
+
+    /** With {@code rollups} false every view reads the raw windows: the benchmark's baseline. */
+    static WebServer start(WebOptions opts, boolean rollups) throws IOException {
         InetSocketAddress addr = new InetSocketAddress(opts.bind(), opts.port());
         HttpServer http;
         try {
@@ -67,7 +74,7 @@ public final class WebServer implements AutoCloseable {
         // Virtual threads: live feeds hold a request each for as long as a page is open.
         ExecutorService pool = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("peekd-web-", 0).factory());
         http.setExecutor(pool);
-        WebServer s = new WebServer(opts, http, pool);
+        WebServer s = new WebServer(opts, http, pool, rollups);
         http.createContext("/", s::handle);
         http.start();
         LOG.log(System.Logger.Level.INFO, "web dashboard at " + s.url());
@@ -186,5 +193,6 @@ public final class WebServer implements AutoCloseable {
         pool.shutdownNow();
         db.close();
         geo.close();
+        if (hostnames != null) hostnames.close();
     }
 }

@@ -117,6 +117,37 @@
     box.hidden = false; box.textContent = String(e.message || e);
   }
 
+  // ---- reverse DNS ----------------------------------------------------------------------
+  // PTR names are asked for after a table is drawn (lookups can take seconds), for the
+  // addresses it shows, and written into its <span data-ptr="ADDR"> cells when they arrive.
+  const ptrNames = new Map(); // address -> name, or null for "no name"
+  const ptrCell = (addr) => {
+    const span = el('span', { class: 'ptr', 'data-ptr': addr || '' });
+    if (addr && ptrNames.has(addr)) span.textContent = ptrNames.get(addr) || '';
+    return span;
+  };
+  function fillPtr() {
+    document.querySelectorAll('span[data-ptr]').forEach((s) => {
+      const a = s.dataset.ptr;
+      if (a && ptrNames.has(a)) { s.textContent = ptrNames.get(a) || ''; s.title = ptrNames.get(a) ? 'reverse DNS of ' + a : 'no reverse DNS name'; }
+    });
+  }
+  async function resolvePtr(addrs, again = 2) {
+    if (!meta.reverse_dns) return;
+    const want = [...new Set(addrs.filter((a) => a && !ptrNames.has(a)))];
+    if (!want.length) { fillPtr(); return; }
+    for (let i = 0; i < want.length; i += 100) {
+      const q = new URLSearchParams(want.slice(i, i + 100).map((a) => ['addr', a]));
+      try {
+        const r = await api('/api/hostnames', q);
+        for (const [a, n] of Object.entries(r.names)) ptrNames.set(a, n);
+      } catch (e) { return; } // names are extra: a failure leaves the cells empty
+    }
+    fillPtr();
+    // Lookups still running on the server are asked for again a little later.
+    if (again > 0 && want.some((a) => !ptrNames.has(a))) setTimeout(() => resolvePtr(want, again - 1), 2000);
+  }
+
   // ---- charts ---------------------------------------------------------------------------
   const charts = {};
   const dark = () => document.documentElement.dataset.theme === 'dark';
@@ -233,6 +264,7 @@
         const v = r.key[d];
         const td = el('td', { title: v == null ? '' : String(v) }, val(v));
         if (d === 'raddr' && meta.countries && meta.countries[v]) td.prepend(el('span', { class: 'flag', text: flag(meta.countries[v]) }));
+        if (d === 'raddr' && v && meta.reverse_dns) td.append(' ', ptrCell(v));
         return td;
       });
       body.append(el('tr', { class: 'click', 'data-key': JSON.stringify(r.key), onclick: () => drill(dims, r.key) },
@@ -242,12 +274,15 @@
         el('td', { text: time(r.first) }), el('td', { text: time(r.last) })));
     }
     if (!shown.length) body.append(el('tr', null, el('td', { colspan: dims.length + 6, class: 'muted', text: 'No traffic in this range.' })));
+    if (dims.includes('raddr')) resolvePtr(shown.map((r) => r.key.raddr));
   }
 
   function renderDestinations(d) {
     const t = $('t-dest');
-    t.replaceChildren(el('thead', null, el('tr', null, el('th', { text: 'Remote address' }), el('th', { text: 'Host name' }),
-      el('th', { text: 'Ports' }), el('th', { text: 'Protocols' }), el('th', { class: 'num', text: 'Sent' }),
+    const ptr = meta.reverse_dns;
+    t.replaceChildren(el('thead', null, el('tr', null, el('th', { text: 'Remote address' }),
+      el('th', { text: 'Host name', title: 'the name the process connected to (DNS, TLS SNI, HTTP Host...)' }),
+      ptr ? el('th', { text: 'Reverse DNS', title: 'the PTR name of the address' }) : null, el('th', { text: 'Ports' }), el('th', { text: 'Protocols' }), el('th', { class: 'num', text: 'Sent' }),
       el('th', { class: 'num', text: 'Received' }), el('th', { class: 'num', text: 'Conns' }),
       el('th', { class: 'num', text: 'Processes' }), el('th', { text: 'Last seen' }))));
     const body = el('tbody');
@@ -255,18 +290,19 @@
       const cc = d.countries[x.raddr];
       const addr = el('td', { title: x.raddr || '' }, cc ? el('span', { class: 'flag', title: cc, text: flag(cc) }) : null, val(x.raddr));
       const subs = x.processes.map((p) => el('tr', { class: 'sub click', hidden: true, onclick: () => drill(['exe'], { exe: p.exe }) },
-        el('td', { title: p.exe || '' }, val(p.exe)), el('td', { text: p.name || '' }), el('td'), el('td'),
+        el('td', { title: p.exe || '' }, val(p.exe)), el('td', { text: p.name || '' }), ptr ? el('td') : null, el('td'), el('td'),
         el('td', { class: 'num', text: bytes(p.sent) }), el('td', { class: 'num', text: bytes(p.recv) }),
         el('td', { class: 'num', text: num(p.conns) }), el('td'), el('td')));
       const row = el('tr', { class: 'click', title: 'show the processes', onclick: () => subs.forEach((s) => { s.hidden = !s.hidden; }) },
-        addr, el('td', null, val(x.domain)), el('td', { text: x.ports || '' }), el('td', { text: x.protos || '' }),
+        addr, el('td', null, val(x.domain)), ptr ? el('td', null, ptrCell(x.raddr)) : null, el('td', { text: x.ports || '' }), el('td', { text: x.protos || '' }),
         el('td', { class: 'num', text: bytes(x.sent) }), el('td', { class: 'num', text: bytes(x.recv) }),
         el('td', { class: 'num', text: num(x.conns) }), el('td', { class: 'num', text: '▸ ' + x.processes.length }),
         el('td', { text: time(x.last) }));
       body.append(row, ...subs);
     }
-    if (!d.destinations.length) body.append(el('tr', null, el('td', { colspan: 9, class: 'muted', text: 'No traffic in this range.' })));
+    if (!d.destinations.length) body.append(el('tr', null, el('td', { colspan: ptr ? 10 : 9, class: 'muted', text: 'No traffic in this range.' })));
     t.append(body);
+    resolvePtr(d.destinations.map((x) => x.raddr));
   }
 
   function renderTree(tree) {
@@ -391,6 +427,10 @@
       dl.append(el('dt', { text: k }), el('dd', { text: shown }));
     }
     if (cc) dl.append(el('dt', { text: 'country' }), el('dd', { text: flag(cc) }));
+    if (r.raddr && meta.reverse_dns) {
+      dl.append(el('dt', { text: 'reverse DNS' }), el('dd', null, ptrCell(r.raddr)));
+      resolvePtr([r.raddr]);
+    }
     const actions = el('div', { class: 'actions' });
     if (r.raddr) actions.append(el('button', { type: 'button', onclick: () => changeIgnore('add', 'ips', r.raddr) }, 'Ignore ' + r.raddr));
     if (r.domain) actions.append(el('button', { type: 'button', onclick: () => changeIgnore('add', 'domains', r.domain) }, 'Ignore ' + r.domain));

@@ -82,6 +82,6 @@ for ((t = 5; t <= seconds; t += 5)); do
   fi
 done
 wait "$load" || true
-rows=$(python3 -c "import json,sys; m=json.load(open('$work/run/metrics.json')); print(m['store']['rows_written'], 'rows,', m['events']['exec'], 'execs,', m['losses_total'], 'losses, heap max', m['process']['heap_max_bytes']//1048576, 'MiB')")
+rows=$(python3 -c "import json,sys; m=json.load(open('$work/run/metrics.json')); print(m['store']['rows_written'], 'rows,', m['events']['exec'], 'execs,', m['losses_total'], 'losses, heap max', m['process']['heap_max_bytes']//1048576, 'MiB, cpu', round(m['process']['cpu_seconds'], 1), 's')")
 echo "steady max rss=$((max / 1024)) MiB; $rows"
 kill -TERM "$jvm"

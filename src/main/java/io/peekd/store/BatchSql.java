@@ -23,25 +23,45 @@ final class BatchSql implements AutoCloseable {
                             String pcmdline, int uid, String user, String container, String cgroup, long scriptId) {
     }
 
+    private record DestKey(String proto, int family, String laddr, String raddr, int rport, String domain,
+                           String domainSource, String domainConfidence, String domainStatus, String country,
+                           Long asn, String asOrg) {
+    }
+
     private static final int CACHE_CAPACITY = 50_000;
+
+    /**
+     * {@code dests.last} is moved this far past the row being written, so that a destination
+     * in steady use costs one update an hour rather than one per window.
+     */
+    private static final long LAST_AHEAD = 3_600;
 
     private static final class Caches {
         final IdCache<ExeKey> exes = new IdCache<>(CACHE_CAPACITY);
         final IdCache<IdentKey> idents = new IdCache<>(CACHE_CAPACITY);
+        final IdCache<DestKey> dests = new IdCache<>(CACHE_CAPACITY);
+        /** dests.last by dest id, as stored. */
+        final IdCache<Long> destLast = new IdCache<>(CACHE_CAPACITY);
 
         void commit() {
             exes.commit();
             idents.commit();
+            dests.commit();
+            destLast.commit();
         }
 
         void rollback() {
             exes.rollback();
             idents.rollback();
+            dests.rollback();
+            destLast.rollback();
         }
 
         void clear() {
             exes.clear();
             idents.clear();
+            dests.clear();
+            destLast.clear();
         }
     }
 
@@ -53,6 +73,9 @@ final class BatchSql implements AutoCloseable {
     private final PreparedStatement insertExe;
     private final PreparedStatement findIdent;
     private final PreparedStatement insertIdent;
+    private final PreparedStatement findDest;
+    private final PreparedStatement insertDest;
+    private final PreparedStatement moveDestLast;
     private final PreparedStatement upsertFlow;
 
     BatchSql(Connection c) throws SQLException {
@@ -77,12 +100,15 @@ final class BatchSql implements AutoCloseable {
         insertIdent = c.prepareStatement("INSERT INTO idents (exe_id, name, cmdline, pexe_id, pname, pcmdline,"
                 + " uid, user, container, cgroup, script_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0))"
                 + " RETURNING id");
-        upsertFlow = c.prepareStatement("INSERT INTO flows (time, ident_id, pid, ppid, proto, family, laddr, lport,"
-                + " raddr, rport, domain, domain_source, domain_confidence, sent, recv, conns, domain_status,"
-                + " country, asn, as_org, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (" + Schema.FLOW_KEY + ") DO UPDATE SET sent = sent + excluded.sent,"
-                + " recv = recv + excluded.recv, conns = conns + excluded.conns,"
-                + " domain_status = coalesce(excluded.domain_status, domain_status), flags = flags | excluded.flags");
+        String cols = String.join(", ", FlowTables.DEST_COLUMNS);
+        findDest = c.prepareStatement("SELECT id, last FROM dests WHERE " + FlowTables.destMatch("", col -> "?"));
+        insertDest = c.prepareStatement("INSERT INTO dests (" + cols + ", last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                + " ?, ?, ?) RETURNING id");
+        moveDestLast = c.prepareStatement("UPDATE dests SET last = max(last, ?) WHERE id = ?");
+        upsertFlow = c.prepareStatement("INSERT INTO " + FlowTables.WINDOWS + " (" + FlowTables.WINDOW_KEY
+                + ", sent, recv, conns, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (" + FlowTables.WINDOW_KEY + ") DO UPDATE SET sent = sent + excluded.sent,"
+                + " recv = recv + excluded.recv, conns = conns + excluded.conns, flags = flags | excluded.flags");
     }
 
     /** Writes the whole batch in one transaction, or nothing. */
@@ -97,28 +123,19 @@ final class BatchSql implements AutoCloseable {
                 long scriptId = id.script() == null ? 0 : exeId(id.script(), id.scriptSha256());
                 long identId = identId(new IdentKey(exeId, id.name(), id.cmdline(), pexeId, id.pname(),
                         id.pcmdline(), id.uid(), id.user(), id.container(), id.cgroup(), scriptId));
+                long time = r.time().getEpochSecond();
+                long destId = destId(new DestKey(r.proto(), r.family(), r.laddr(), r.raddr(), r.rport(), r.domain(),
+                        r.domainSource(), r.domainConfidence(), r.domainStatus(), r.country(), r.asn(), r.asOrg()), time);
                 int i = 1;
-                upsertFlow.setLong(i++, r.time().getEpochSecond());
+                upsertFlow.setLong(i++, time);
                 upsertFlow.setLong(i++, identId);
                 upsertFlow.setInt(i++, id.pid());
                 upsertFlow.setInt(i++, id.ppid());
-                text(upsertFlow, i++, r.proto());
-                upsertFlow.setInt(i++, r.family());
-                text(upsertFlow, i++, r.laddr());
+                upsertFlow.setLong(i++, destId);
                 upsertFlow.setInt(i++, r.lport());
-                text(upsertFlow, i++, r.raddr());
-                upsertFlow.setInt(i++, r.rport());
-                text(upsertFlow, i++, r.domain());
-                text(upsertFlow, i++, r.domainSource());
-                text(upsertFlow, i++, r.domainConfidence());
                 upsertFlow.setLong(i++, r.sent());
                 upsertFlow.setLong(i++, r.recv());
                 upsertFlow.setLong(i++, r.conns());
-                text(upsertFlow, i++, r.domainStatus());
-                text(upsertFlow, i++, r.country());
-                if (r.asn() == null) upsertFlow.setNull(i++, java.sql.Types.INTEGER);
-                else upsertFlow.setLong(i++, r.asn());
-                text(upsertFlow, i++, r.asOrg());
                 upsertFlow.setInt(i, r.flags());
                 upsertFlow.executeUpdate();
             }
@@ -139,13 +156,18 @@ final class BatchSql implements AutoCloseable {
     long prune(Instant cutoff) throws SQLException {
         long deleted;
         begin.execute();
-        try (PreparedStatement flows = c.prepareStatement("DELETE FROM flows WHERE time < ?");
+        try (PreparedStatement flows = c.prepareStatement("DELETE FROM " + FlowTables.WINDOWS + " WHERE time < ?");
+             PreparedStatement dests = c.prepareStatement("DELETE FROM dests WHERE last < ?");
              Statement st = c.createStatement()) {
             flows.setLong(1, cutoff.getEpochSecond() + (cutoff.getNano() > 0 ? 1 : 0));
             deleted = flows.executeUpdate();
+            // Every window of a destination is at or before its last: none is left below the cutoff.
+            dests.setLong(1, cutoff.getEpochSecond() + (cutoff.getNano() > 0 ? 1 : 0));
+            dests.executeUpdate();
             // The alert log follows the same retention (its times are in milliseconds).
             st.executeUpdate("DELETE FROM alerts WHERE time < " + cutoff.toEpochMilli());
-            st.executeUpdate("DELETE FROM idents WHERE NOT EXISTS (SELECT 1 FROM flows WHERE ident_id = idents.id)");
+            st.executeUpdate("DELETE FROM idents WHERE NOT EXISTS (SELECT 1 FROM " + FlowTables.WINDOWS
+                    + " WHERE ident_id = idents.id)");
             st.executeUpdate("DELETE FROM exes WHERE NOT EXISTS (SELECT 1 FROM idents WHERE exe_id = exes.id)"
                     + " AND NOT EXISTS (SELECT 1 FROM idents WHERE pexe_id = exes.id)"
                     + " AND NOT EXISTS (SELECT 1 FROM idents WHERE script_id = exes.id)");
@@ -188,6 +210,56 @@ final class BatchSql implements AutoCloseable {
         }
         caches.idents.stage(k, found);
         return found;
+    }
+
+    /** The destination's id, with its {@code last} moved past {@code time} when needed (see {@link FlowTables}). */
+    private long destId(DestKey k, long time) throws SQLException {
+        Long id = caches.dests.get(k);
+        long found;
+        if (id != null) {
+            found = id;
+        } else {
+            bindDest(findDest, k, 1);
+            found = -1;
+            try (ResultSet rs = findDest.executeQuery()) {
+                if (rs.next()) {
+                    found = rs.getLong(1);
+                    caches.destLast.stage(found, rs.getLong(2));
+                }
+            }
+            if (found < 0) {
+                bindDest(insertDest, k, 1);
+                insertDest.setLong(FlowTables.DEST_COLUMNS.size() + 1, time + LAST_AHEAD);
+                found = single(insertDest);
+                caches.destLast.stage(found, time + LAST_AHEAD);
+            }
+            caches.dests.stage(k, found);
+        }
+        Long last = caches.destLast.get(found);
+        if (last == null || last < time) {
+            moveDestLast.setLong(1, time + LAST_AHEAD);
+            moveDestLast.setLong(2, found);
+            moveDestLast.executeUpdate();
+            caches.destLast.stage(found, Math.max(last == null ? Long.MIN_VALUE : last, time + LAST_AHEAD));
+        }
+        return found;
+    }
+
+    private static void bindDest(PreparedStatement ps, DestKey k, int at) throws SQLException {
+        int i = at;
+        text(ps, i++, k.proto());
+        ps.setInt(i++, k.family());
+        text(ps, i++, k.laddr());
+        text(ps, i++, k.raddr());
+        ps.setInt(i++, k.rport());
+        text(ps, i++, k.domain());
+        text(ps, i++, k.domainSource());
+        text(ps, i++, k.domainConfidence());
+        text(ps, i++, k.domainStatus());
+        text(ps, i++, k.country());
+        if (k.asn() == null) ps.setNull(i++, Types.INTEGER);
+        else ps.setLong(i++, k.asn());
+        text(ps, i, k.asOrg());
     }
 
     private static void bindIdent(PreparedStatement ps, IdentKey k) throws SQLException {

@@ -98,8 +98,8 @@ public final class Reader implements AutoCloseable {
                 + " pe.sha256, f.ppid, i.uid, i.user, i.cgroup, i.container, f.proto, f.family, f.laddr, f.lport,"
                 + " f.raddr, f.rport, f.domain, f.domain_source, f.domain_confidence, f.sent, f.recv, f.conns,"
                 + " f.domain_status, f.country, f.asn, f.as_org, se.path, se.sha256, f.flags" + FROM + where
-                + (q.limit() > 0 ? " ORDER BY f.time DESC, f.rowid DESC LIMIT " + q.limit()
-                                 : " ORDER BY f.time, f.rowid");
+                + (q.limit() > 0 ? " ORDER BY f.time DESC, f.ident_id DESC, f.pid DESC, f.ppid DESC, f.dest_id DESC, f.lport DESC LIMIT " + q.limit()
+                                 : " ORDER BY f.time, f.ident_id, f.pid, f.ppid, f.dest_id, f.lport");
         List<FlowRow> rows = new ArrayList<>();
         try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {

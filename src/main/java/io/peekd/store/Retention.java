@@ -146,9 +146,21 @@ public final class Retention {
 
     private static long deleteChunk(Connection c, String table, long cutoff) throws SQLException {
         if (table.equals("flows")) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "DELETE FROM flows WHERE rowid IN (SELECT rowid FROM flows WHERE time < ? LIMIT " + CHUNK_ROWS + ")")) {
+            // Clustered on time: find the time CHUNK_ROWS rows in and delete whole seconds before
+            // it (all of the first second when that one alone holds more).
+            long bound = cutoff;
+            try (PreparedStatement ps = c.prepareStatement("SELECT min(time), (SELECT time FROM " + FlowTables.WINDOWS
+                    + " WHERE time < ? ORDER BY time LIMIT 1 OFFSET " + CHUNK_ROWS + ") FROM " + FlowTables.WINDOWS)) {
                 ps.setLong(1, cutoff);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getObject(2) != null) {
+                        long first = rs.getLong(1), nth = rs.getLong(2);
+                        bound = Math.min(cutoff, nth > first ? nth : nth + 1);
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + FlowTables.WINDOWS + " WHERE time < ?")) {
+                ps.setLong(1, bound);
                 return ps.executeUpdate();
             }
         }

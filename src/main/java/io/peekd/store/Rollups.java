@@ -7,7 +7,7 @@ import java.util.List;
  * Minute, hour and day rollups of the flow windows, the mirror's outbox, and a small
  * key/value table. Schema step 2.
  *
- * <p>The rollups are kept by triggers on {@code flows}, in the same transaction as the raw
+ * <p>The rollups are kept by triggers on the stored rows ({@link FlowTables}), in the same transaction as the raw
  * rows, rather than by a periodic job: they can never lag, never miss a late window (a
  * batch that waited behind a full disk), and never count one twice, so the sums over raw
  * rows always equal the rollup sums. The schedule in the daemon only has to delete what
@@ -182,17 +182,7 @@ final class Rollups {
                         WHERE e.id = NEW.exe_id AND pe.id = NEW.pexe_id AND %s)
                         WHERE id = NEW.id;
                 END""".formatted(IDENT_VALUES, identMatch("NEW")));
-        StringBuilder ins = new StringBuilder("CREATE TRIGGER flows_rollup_insert AFTER INSERT ON flows BEGIN\n");
-        StringBuilder upd = new StringBuilder("CREATE TRIGGER flows_rollup_update AFTER UPDATE OF sent, recv, conns"
-                + " ON flows BEGIN\n");
-        for (Level l : Level.values()) {
-            ins.append(upsert(l, "NEW.sent", "NEW.recv", "NEW.conns", "1"));
-            upd.append(upsert(l, "NEW.sent - OLD.sent", "NEW.recv - OLD.recv", "NEW.conns - OLD.conns", "0"));
-        }
-        ins.append(weekUpsert("NEW.sent", "NEW.recv", "NEW.conns", "1"));
-        upd.append(weekUpsert("NEW.sent - OLD.sent", "NEW.recv - OLD.recv", "NEW.conns - OLD.conns", "0"));
-        s.add(ins.append("END").toString());
-        s.add(upd.append("END").toString());
+        s.addAll(rollupTriggers(Source.FLOWS_TABLE));
         s.add("""
                 CREATE TABLE outbox (
                     seq               INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -224,15 +214,51 @@ final class Rollups {
                     recv              INTEGER NOT NULL,
                     conns             INTEGER NOT NULL
                 ) STRICT""");
-        // Copies of stored rows for the off-host mirror, written in the same transaction as the
-        // rows, so a crash can neither lose one nor queue one that was not stored. An upsert
-        // that merges into an existing row queues only the difference.
-        String when = " WHEN (SELECT value FROM meta WHERE key = '" + OUTBOX_KEY + "') = 1 BEGIN\n";
-        s.add("CREATE TRIGGER flows_outbox_insert AFTER INSERT ON flows" + when
-                + outboxInsert("NEW.sent", "NEW.recv", "NEW.conns") + "END");
-        s.add("CREATE TRIGGER flows_outbox_update AFTER UPDATE OF sent, recv, conns ON flows" + when
-                + outboxInsert("NEW.sent - OLD.sent", "NEW.recv - OLD.recv", "NEW.conns - OLD.conns") + "END");
+        s.addAll(outboxTriggers(Source.FLOWS_TABLE));
         return List.copyOf(s);
+    }
+
+    /**
+     * Where the triggers find a stored row's columns: {@code d} prefixes the destination
+     * columns (proto, family, addresses, domain...), {@code from} ends the SELECT that reads
+     * them (it always has a WHERE, which an upsert's SELECT needs), and {@code join} is added
+     * to the outbox's identity join.
+     */
+    record Source(String table, String d, String from, String join) {
+        /** Schema 6: every column on the flows row itself. */
+        static final Source FLOWS_TABLE = new Source("flows", "NEW.", " WHERE true", "");
+        /** Schema 7: the destination columns live in {@code dests}, one lookup by primary key. */
+        static final Source WINDOWS = new Source(FlowTables.WINDOWS, "d.", " FROM dests d WHERE d.id = NEW.dest_id",
+                " JOIN dests d ON d.id = NEW.dest_id");
+    }
+
+    /** Triggers that add every stored row (and every merge into one) to all the rollups. */
+    static List<String> rollupTriggers(Source src) {
+        StringBuilder ins = new StringBuilder("CREATE TRIGGER " + src.table() + "_rollup_insert AFTER INSERT ON "
+                + src.table() + " BEGIN\n");
+        StringBuilder upd = new StringBuilder("CREATE TRIGGER " + src.table() + "_rollup_update AFTER UPDATE OF sent,"
+                + " recv, conns ON " + src.table() + " BEGIN\n");
+        for (Level l : Level.values()) {
+            ins.append(upsert(src, l, "NEW.sent", "NEW.recv", "NEW.conns", "1"));
+            upd.append(upsert(src, l, "NEW.sent - OLD.sent", "NEW.recv - OLD.recv", "NEW.conns - OLD.conns", "0"));
+        }
+        ins.append(weekUpsert(src, "NEW.sent", "NEW.recv", "NEW.conns", "1"));
+        upd.append(weekUpsert(src, "NEW.sent - OLD.sent", "NEW.recv - OLD.recv", "NEW.conns - OLD.conns", "0"));
+        return List.of(ins.append("END").toString(), upd.append("END").toString());
+    }
+
+    /**
+     * Copies of stored rows for the off-host mirror, written in the same transaction as the
+     * rows, so a crash can neither lose one nor queue one that was not stored. An upsert that
+     * merges into an existing row queues only the difference.
+     */
+    static List<String> outboxTriggers(Source src) {
+        String when = " WHEN (SELECT value FROM meta WHERE key = '" + OUTBOX_KEY + "') = 1 BEGIN\n";
+        return List.of("CREATE TRIGGER " + src.table() + "_outbox_insert AFTER INSERT ON " + src.table() + when
+                        + outboxInsert(src, "NEW.sent", "NEW.recv", "NEW.conns") + "END",
+                "CREATE TRIGGER " + src.table() + "_outbox_update AFTER UPDATE OF sent, recv, conns ON " + src.table()
+                        + when + outboxInsert(src, "NEW.sent - OLD.sent", "NEW.recv - OLD.recv", "NEW.conns - OLD.conns")
+                        + "END");
     }
 
     /** Start of the bucket holding {@code time} (also right for times before 1970). */
@@ -245,10 +271,10 @@ final class Rollups {
         return "(" + time + " - (((" + time + " - " + WEEK_OFFSET + ") % " + WEEK + ") + " + WEEK + ") % " + WEEK + ")";
     }
 
-    private static String weekUpsert(String sent, String recv, String conns, String windows) {
-        return "    INSERT INTO " + WEEK_DOMAIN + " (bucket, rid, domain, sent, recv, conns, windows) VALUES ("
+    private static String weekUpsert(Source src, String sent, String recv, String conns, String windows) {
+        return "    INSERT INTO " + WEEK_DOMAIN + " (bucket, rid, domain, sent, recv, conns, windows) SELECT "
                 + weekBucket("NEW.time") + ", coalesce((SELECT rollup_id FROM idents WHERE id = NEW.ident_id), 0),"
-                + " coalesce(NEW.domain, ''), " + sent + ", " + recv + ", " + conns + ", " + windows + ")"
+                + " coalesce(" + src.d() + "domain, ''), " + sent + ", " + recv + ", " + conns + ", " + windows + src.from()
                 + " ON CONFLICT DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv,"
                 + " conns = conns + excluded.conns, windows = windows + excluded.windows;\n";
     }
@@ -261,31 +287,30 @@ final class Rollups {
                 + " AND r.container = coalesce(" + ident + ".container, '')";
     }
 
-    private static String upsert(Level l, String sent, String recv, String conns, String windows) {
+    private static String upsert(Source src, Level l, String sent, String recv, String conns, String windows) {
         String rid = "coalesce((SELECT rollup_id FROM idents WHERE id = NEW.ident_id), 0)";
-        String sums = " " + sent + ", " + recv + ", " + conns + ", " + windows + ")"
+        String d = src.d();
+        String sums = " " + sent + ", " + recv + ", " + conns + ", " + windows + src.from()
                 + " ON CONFLICT DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv,"
                 + " conns = conns + excluded.conns, windows = windows + excluded.windows;\n";
         String narrow = l.identTable == null ? ""
-                : "    INSERT INTO " + l.identTable + " (bucket, rid, sent, recv, conns, windows) VALUES ("
+                : "    INSERT INTO " + l.identTable + " (bucket, rid, sent, recv, conns, windows) SELECT "
                         + bucket("NEW.time", l) + ", " + rid + "," + sums
-                + "    INSERT INTO " + l.domainTable + " (bucket, rid, domain, sent, recv, conns, windows) VALUES ("
-                        + bucket("NEW.time", l) + ", " + rid + ", coalesce(NEW.domain, '')," + sums;
+                + "    INSERT INTO " + l.domainTable + " (bucket, rid, domain, sent, recv, conns, windows) SELECT "
+                        + bucket("NEW.time", l) + ", " + rid + ", coalesce(" + d + "domain, '')," + sums;
         return narrow + "    INSERT INTO " + l.table + " (bucket, rid, proto, family, raddr, rport, domain, sent, recv, conns, windows)"
-                + " VALUES (" + bucket("NEW.time", l) + ", coalesce((SELECT rollup_id FROM idents WHERE id = NEW.ident_id), 0),"
-                + " coalesce(NEW.proto, ''), NEW.family, coalesce(NEW.raddr, ''), NEW.rport, coalesce(NEW.domain, ''),"
-                + " " + sent + ", " + recv + ", " + conns + ", " + windows + ")"
-                + " ON CONFLICT DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv,"
-                + " conns = conns + excluded.conns, windows = windows + excluded.windows;\n";
+                + " SELECT " + bucket("NEW.time", l) + ", " + rid + ", coalesce(" + d + "proto, ''), " + d + "family,"
+                + " coalesce(" + d + "raddr, ''), " + d + "rport, coalesce(" + d + "domain, '')," + sums;
     }
 
-    private static String outboxInsert(String sent, String recv, String conns) {
+    private static String outboxInsert(Source src, String sent, String recv, String conns) {
+        String d = src.d();
         return "    INSERT INTO outbox (" + OUTBOX_COLUMNS + ")"
                 + " SELECT NEW.time, e.path, i.name, i.cmdline, e.sha256, NEW.pid, pe.path, i.pname, i.pcmdline,"
-                + " pe.sha256, NEW.ppid, i.uid, i.user, i.cgroup, i.container, NEW.proto, NEW.family, NEW.laddr,"
-                + " NEW.lport, NEW.raddr, NEW.rport, NEW.domain, NEW.domain_source, NEW.domain_confidence,"
-                + " " + sent + ", " + recv + ", " + conns
-                + " FROM idents i JOIN exes e ON e.id = i.exe_id JOIN exes pe ON pe.id = i.pexe_id"
+                + " pe.sha256, NEW.ppid, i.uid, i.user, i.cgroup, i.container, " + d + "proto, " + d + "family, "
+                + d + "laddr, NEW.lport, " + d + "raddr, " + d + "rport, " + d + "domain, " + d + "domain_source, "
+                + d + "domain_confidence, " + sent + ", " + recv + ", " + conns
+                + " FROM idents i JOIN exes e ON e.id = i.exe_id JOIN exes pe ON pe.id = i.pexe_id" + src.join()
                 + " WHERE i.id = NEW.ident_id;\n";
     }
 }

@@ -130,7 +130,9 @@ final class Schema {
                     "CREATE INDEX alerts_time ON alerts (time)",
                     "CREATE INDEX alerts_rule_time ON alerts (rule, time)")),
             // Rollups come last: older databases get them built from all their history.
-            new Migration(6, "rollups, mirror outbox and meta", Rollups.MIGRATION));
+            new Migration(6, "rollups, mirror outbox and meta", Rollups.MIGRATION),
+            // Takes about a minute per 10 M windows on an old database, once.
+            new Migration(7, "compact flow windows (flow_windows + dests, flows becomes a view)", FlowTables.MIGRATION));
 
     static final int CURRENT = MIGRATIONS.size();
 

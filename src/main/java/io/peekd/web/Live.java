@@ -39,7 +39,7 @@ final class Live implements AutoCloseable {
     private final Thread ticker;
     private volatile Supplier<List<FlowRow>> window;
     private volatile Views pollViews;
-    private long lastRowid = -1;
+    private Views.Cursor cursor;
     private volatile boolean closed;
 
     Live(ObjectMapper json, Geo geo) {
@@ -170,9 +170,9 @@ final class Live implements AutoCloseable {
     }
 
     private void pollDb(Views v) {
-        if (lastRowid < 0 && !v.exists()) return;
-        Views.Tail t = v.after(lastRowid, 5000);
-        lastRowid = t.lastRowid();
+        if (cursor == null && !v.exists()) return;
+        Views.Tail t = v.after(cursor, 5000);
+        cursor = t.cursor();
         if (t.rows().isEmpty()) return;
         Map<Long, List<FlowRow>> byWindow = new LinkedHashMap<>();
         for (FlowRow r : t.rows()) byWindow.computeIfAbsent(r.time().getEpochSecond(), x -> new ArrayList<>()).add(r);

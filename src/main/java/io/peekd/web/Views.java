@@ -293,7 +293,7 @@ final class Views {
     List<FlowRow> rows(Filter f, int limit, int offset) {
         List<Object> args = new ArrayList<>();
         String sql = "SELECT " + Db.ROW_COLUMNS + Db.FROM + f.where(args)
-                + " ORDER BY f.time DESC, f.rowid DESC LIMIT ? OFFSET ?";
+                + " ORDER BY f.time DESC, f.ident_id DESC, f.pid DESC, f.ppid DESC, f.dest_id DESC, f.lport DESC LIMIT ? OFFSET ?";
         args.add(limit);
         args.add(offset);
         return db.read(c -> {
@@ -452,8 +452,16 @@ final class Views {
         });
     }
 
-    /** Rows stored after {@code rowid}, for the live feed of a dashboard without a daemon in-process. */
-    record Tail(long lastRowid, List<FlowRow> rows) {
+    /**
+     * Where a live feed without a daemon has read up to: the newest window time it has seen,
+     * and the rows (by key) of that window it has already shown, since a window's rows can
+     * be stored in more than one batch. {@code null} starts at the present.
+     */
+    record Cursor(long time, java.util.Set<String> keys) {
+    }
+
+    /** Rows stored after a cursor, and the cursor after them. */
+    record Tail(Cursor cursor, List<FlowRow> rows) {
     }
 
     Db db() {
@@ -464,24 +472,38 @@ final class Views {
         return db.exists();
     }
 
-    Tail after(long rowid, int limit) {
-        String sql = "SELECT f.rowid, " + Db.ROW_COLUMNS + Db.FROM + " WHERE f.rowid > ? ORDER BY f.rowid LIMIT ?";
+    Tail after(Cursor cur, int limit) {
         return db.read(c -> {
-            if (rowid < 0) {
-                try (var st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT coalesce(max(rowid), 0) FROM flows")) {
+            if (cur == null) {
+                try (var st = c.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT coalesce(max(time), 0) FROM flows")) {
                     rs.next();
-                    return new Tail(rs.getLong(1), List.of());
+                    return after(c, new Cursor(rs.getLong(1) - 1, java.util.Set.of()), Integer.MAX_VALUE, false);
                 }
             }
-            List<FlowRow> out = new ArrayList<>();
-            long last = rowid;
-            try (PreparedStatement ps = Db.prepare(c, sql, List.of(rowid, limit)); ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    last = rs.getLong(1);
-                    out.add(Db.row(rs, 2));
-                }
-            }
-            return new Tail(last, out);
+            return after(c, cur, limit, true);
         });
+    }
+
+    private static Tail after(java.sql.Connection c, Cursor cur, int limit, boolean keep) throws java.sql.SQLException {
+        String sql = "SELECT f.ident_id || ' ' || f.pid || ' ' || f.ppid || ' ' || f.dest_id || ' ' || f.lport, "
+                + Db.ROW_COLUMNS + Db.FROM + " WHERE f.time >= ?"
+                + " ORDER BY f.time, f.ident_id, f.pid, f.ppid, f.dest_id, f.lport LIMIT ?";
+        List<FlowRow> out = new ArrayList<>();
+        long time = cur.time();
+        java.util.Set<String> keys = new java.util.HashSet<>(cur.keys());
+        try (PreparedStatement ps = Db.prepare(c, sql, List.of(cur.time(), (long) limit + cur.keys().size()));
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                FlowRow r = Db.row(rs, 2);
+                long t = r.time().getEpochSecond();
+                if (t != time) {
+                    time = t;
+                    keys.clear();
+                }
+                if (keys.add(rs.getString(1)) && keep) out.add(r);
+            }
+        }
+        return new Tail(new Cursor(time, java.util.Set.copyOf(keys)), out);
     }
 }

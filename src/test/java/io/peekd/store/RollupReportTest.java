@@ -140,13 +140,26 @@ class RollupReportTest {
     void aDatabaseWithHistoryGetsItsRollupsWhenUpgraded() throws Exception {
         Path db = dir.resolve("peekd.db");
         List<List<FlowRow>> h = history(2, 200);
-        // Stored by a peekd from before rollups (schema 5), then upgraded by this one.
+        // Stored by a peekd from before rollups (schema 5), then upgraded by this one. This
+        // writer only knows the current tables, so the rows are written there and copied into
+        // the old file column by column, ids included.
+        Path current = dir.resolve("current.db");
+        try (Store s = Store.open(current)) {
+            store(s, h);
+        }
         try (Connection c = Sqlite.openWriter(db, Duration.ofSeconds(5))) {
             Schema.migrate(c, db, Schema.MIGRATIONS.subList(0, 5));
-            try (BatchSql sql = new BatchSql(c)) {
-                for (List<FlowRow> b : h) {
-                    sql.write(b);
+            try (Statement st = c.createStatement()) {
+                st.execute("ATTACH DATABASE '" + current + "' AS cur");
+                for (String t : List.of("exes", "idents", "flows")) {
+                    List<String> cols = new ArrayList<>();
+                    try (ResultSet rs = st.executeQuery("SELECT name FROM pragma_table_info('" + t + "')")) {
+                        while (rs.next()) cols.add(rs.getString(1));
+                    }
+                    String list = String.join(", ", cols);
+                    st.execute("INSERT INTO main." + t + " (" + list + ") SELECT " + list + " FROM cur." + t);
                 }
+                st.execute("DETACH DATABASE cur");
             }
         }
         try (Store s = Store.open(db); Reader r = s.reader()) {

@@ -49,7 +49,7 @@ class SchemaTest {
         Path db = dir.resolve("peekd.db");
         Files.createFile(db); // zero bytes, as a failed earlier start might leave it
         Store.open(db).close();
-        assertThat(tables(db)).contains("alerts", "exes", "flows", "idents")
+        assertThat(tables(db)).contains("alerts", "exes", "flow_windows", "dests", "idents")
                 .containsAll(List.of("rollup_minute", "rollup_hour", "rollup_day", "rollup_idents", "outbox", "meta"));
         // Set before the first table, so that `peekd db vacuum` can work in small steps.
         assertThat(pragma(db, "auto_vacuum")).isEqualTo(2);
@@ -106,7 +106,7 @@ class SchemaTest {
         Path db = dir.resolve("steps.db");
         List<Schema.Migration> two = new ArrayList<>(Schema.MIGRATIONS);
         two.add(new Schema.Migration(two.size() + 1, "add a column",
-                List.of("ALTER TABLE flows ADD COLUMN note TEXT")));
+                List.of("ALTER TABLE flow_windows ADD COLUMN note TEXT")));
         List<Schema.Migration> broken = new ArrayList<>(two);
         broken.add(new Schema.Migration(broken.size() + 1, "broken",
                 List.of("CREATE TABLE half (x INTEGER)", "THIS IS NOT SQL")));
@@ -123,7 +123,7 @@ class SchemaTest {
         }
         assertThat(tables(db)).doesNotContain("half");
         try (Connection c = raw(db); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM pragma_table_info('flows') WHERE name = 'note'")) {
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM pragma_table_info('flow_windows') WHERE name = 'note'")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getInt(1)).isEqualTo(1);
         }

@@ -64,8 +64,8 @@ final class ViewCommand implements Callable<Integer> {
     ByteUnits units;
 
     @Option(names = "--refresh", paramLabel = "SECONDS", defaultValue = "5",
-            description = "Re-read the database this often while showing the present, to follow what the"
-                    + " daemon writes (default: ${DEFAULT-VALUE}); 0 refreshes only on r.")
+            description = "Re-read the database and ask the daemon again this often while showing the present,"
+                    + " to follow the traffic (default: ${DEFAULT-VALUE}); 0 refreshes only on r.")
     int refresh;
 
     @Option(names = "--print", description = "Print the starting tab as plain text and exit, even on a terminal.")

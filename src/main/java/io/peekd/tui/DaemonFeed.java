@@ -2,6 +2,7 @@ package io.peekd.tui;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 
@@ -58,7 +59,11 @@ public final class DaemonFeed {
             return Live.NONE;
         } catch (RpcClient.Failed e) {
             interrupted();
-            return new Live(java.util.List.of(), "daemon: " + e.getMessage());
+            return new Live(List.of(), "daemon: " + e.getMessage());
+        } catch (RuntimeException e) {
+            // An answer this peekd cannot read (another version?) must not take the database's rows with it.
+            interrupted();
+            return new Live(List.of(), "daemon: unreadable answer: " + e);
         }
     }
 

@@ -5,6 +5,7 @@ import io.peekd.config.Config;
 import io.peekd.store.Reader;
 import io.peekd.tui.Annotator;
 import io.peekd.tui.ByteUnits;
+import io.peekd.tui.DaemonFeed;
 import io.peekd.tui.Dimension;
 import io.peekd.tui.PlainPrinter;
 import io.peekd.tui.TimeRange;
@@ -63,8 +64,8 @@ final class ViewCommand implements Callable<Integer> {
     ByteUnits units;
 
     @Option(names = "--refresh", paramLabel = "SECONDS", defaultValue = "5",
-            description = "Re-read the database this often while showing the present, to follow what the"
-                    + " daemon writes (default: ${DEFAULT-VALUE}); 0 refreshes only on r.")
+            description = "Re-read the database and ask the daemon again this often while showing the present,"
+                    + " to follow the traffic (default: ${DEFAULT-VALUE}); 0 refreshes only on r.")
     int refresh;
 
     @Option(names = "--print", description = "Print the starting tab as plain text and exit, even on a terminal.")
@@ -92,9 +93,10 @@ final class ViewCommand implements Callable<Integer> {
         ZoneId zone = ZoneId.systemDefault();
         Reader reader = Reader.open(db);
         Annotator annotator = ViewAnnotator.of(c);
+        DaemonFeed daemon = DaemonFeed.at(c.paths().socket());
         Console console = System.console();
         if (print || console == null || !console.isTerminal()) {
-            return printed(out, reader, annotator, zone);
+            return printed(out, reader, annotator, daemon, zone);
         }
         // Saved before JLine touches the terminal: its own restore loses the line speed.
         Tty.State tty = Tty.save(0).orElse(null);
@@ -108,9 +110,9 @@ final class ViewCommand implements Callable<Integer> {
             err.println("peekd view: this terminal (TERM=" + terminal.getType() + ") cannot draw full screen;"
                     + " printing the " + tab.id() + " tab instead");
             err.flush();
-            return printed(out, reader, annotator, zone);
+            return printed(out, reader, annotator, daemon, zone);
         }
-        return ViewApp.run(terminal, tty, reader, annotator,
+        return ViewApp.run(terminal, tty, reader, annotator, daemon,
                 new ViewApp.Options(tab, range, units, Duration.ofSeconds(refresh), zone));
     }
 
@@ -127,9 +129,10 @@ final class ViewCommand implements Callable<Integer> {
         }
     }
 
-    private int printed(PrintWriter out, Reader reader, Annotator annotator, ZoneId zone) throws Exception {
+    private int printed(PrintWriter out, Reader reader, Annotator annotator, DaemonFeed daemon, ZoneId zone)
+            throws Exception {
         try (reader) {
-            PlainPrinter.print(out, reader, annotator, tab, range, units, zone, Instant.now());
+            PlainPrinter.print(out, reader, annotator, daemon, tab, range, units, zone, Instant.now());
         }
         return 0;
     }

@@ -110,8 +110,11 @@ public final class RpcClient {
         return call(Wire.NODES.objectNode().put("op", op));
     }
 
-    /** The daemon went away between the check and the call. */
-    static final class NoDaemon extends RuntimeException {
+    /**
+     * The daemon went away between the check and the call: the caller falls back to the
+     * database as if none had been running.
+     */
+    public static final class NoDaemon extends RuntimeException {
         NoDaemon(String message) {
             super(message);
         }

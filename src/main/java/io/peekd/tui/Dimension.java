@@ -2,6 +2,9 @@ package io.peekd.tui;
 
 import java.util.Locale;
 
+import io.peekd.flow.FlowRow;
+import io.peekd.flow.Identity;
+
 /**
  * One tab of {@code peekd view}: what the stored rows are grouped by. Each knows the SQL
  * expression of its key over {@code flows f, idents i, exes e (exe), exes pe (parent exe)}
@@ -55,6 +58,34 @@ public enum Dimension {
             throw new IllegalStateException("time keys are buckets");
         }
         return column;
+    }
+
+    /**
+     * The key of a row the daemon has not stored yet, as {@link #column()} reads it back once
+     * stored (a Long for integer columns, the text as is, null for null), so that its bytes
+     * land on the same entry as the stored rows'. Not for {@link #TIME}, whose key depends on
+     * the bucket width.
+     */
+    Object key(FlowRow r) {
+        Identity id = r.id();
+        return switch (this) {
+            case EXE -> id == null ? null : id.exe();
+            case NAME -> id == null ? null : id.name();
+            case CMDLINE -> id == null ? null : id.cmdline();
+            case SHA256 -> id == null ? null : id.sha256();
+            case PEXE -> id == null ? null : id.pexe();
+            case PNAME -> id == null ? null : id.pname();
+            case PCMDLINE -> id == null ? null : id.pcmdline();
+            case PSHA256 -> id == null ? null : id.psha256();
+            case USER -> id == null ? null : (Object) (long) id.uid();
+            case LPORT -> (long) r.lport();
+            case RPORT -> (long) r.rport();
+            case LADDR -> r.laddr();
+            case RADDR -> r.raddr();
+            case DOMAIN -> r.domain();
+            case CONTAINER -> id == null ? null : id.container();
+            case TIME -> throw new IllegalStateException("time keys are buckets");
+        };
     }
 
     /** Integer keys (ports, uid, time) compare as numbers; the rest are text. */

@@ -1,6 +1,9 @@
 package io.peekd.tui;
 
 import java.util.List;
+import java.util.Objects;
+
+import io.peekd.flow.FlowRow;
 
 /**
  * One step of the drill-down: keep only rows whose key on {@code dim} is (or, when
@@ -23,6 +26,18 @@ record Filter(Dimension dim, Object key, long width, boolean exclude, String lab
         // IS compares NULL like a value, so "(unknown)" can be filtered on too.
         args.add(key);
         return dim.column() + (exclude ? " IS NOT ?" : " IS ?");
+    }
+
+    /** The same condition as {@link #sql} over a row the daemon has not stored yet. */
+    boolean matches(FlowRow r) {
+        boolean hit;
+        if (dim == Dimension.TIME) {
+            long t = r.time().getEpochSecond(), start = (Long) key;
+            hit = t >= start && t < start + width;
+        } else {
+            hit = Objects.equals(dim.key(r), key);
+        }
+        return hit != exclude;
     }
 
     /** e.g. {@code exe = /usr/bin/curl} or {@code rport ≠ 443}. */

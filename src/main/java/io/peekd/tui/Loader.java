@@ -14,6 +14,9 @@ import io.peekd.store.StoreException;
  * matters: a new one cancels the query in flight (SQLite's interrupt), and one that is
  * superseded before it starts is skipped. Results go to {@code sink} tagged with the
  * request's sequence number, so the screen can drop answers it no longer wants.
+ *
+ * <p>While the present is shown, each query also asks the daemon for the rows its snapshot
+ * does not hold yet ({@link DaemonFeed}); a newer request interrupts that call too.
  */
 final class Loader implements AutoCloseable {
 
@@ -33,17 +36,25 @@ final class Loader implements AutoCloseable {
 
     private final Reader reader;
     private final Annotator annotator;
+    private final DaemonFeed daemon;
     private final Consumer<Result> sink;
     private final Thread thread;
     private final Object lock = new Object();
     private Request pending;
     private long runningSeq = -1;
     private PreparedStatement running;
+    private boolean askingDaemon;
     private boolean closed;
 
     Loader(Reader reader, Annotator annotator, Consumer<Result> sink) {
+        this(reader, annotator, null, sink);
+    }
+
+    /** @param daemon where rows not stored yet come from; null for the database alone */
+    Loader(Reader reader, Annotator annotator, DaemonFeed daemon, Consumer<Result> sink) {
         this.reader = reader;
         this.annotator = annotator;
+        this.daemon = daemon;
         this.sink = sink;
         // A platform thread: a long SQLite step is native code and would pin a virtual one anyway.
         this.thread = Thread.ofPlatform().name("peekd-view-query").daemon(true).unstarted(this::loop);
@@ -107,7 +118,8 @@ final class Loader implements AutoCloseable {
 
     private Result run(Request r) {
         try {
-            Page p = reader.readChecked(c -> r.query().run(c, this::started, annotator));
+            Live.Source live = daemon == null ? null : this::askDaemon;
+            Page p = reader.readChecked(c -> r.query().run(c, this::started, annotator, live));
             return new Loaded(r.seq(), p);
         } catch (SQLException e) {
             return new Failed(r.seq(), r.query(), "query failed: " + e.getMessage());
@@ -132,8 +144,30 @@ final class Loader implements AutoCloseable {
         }
     }
 
+    private Live askDaemon(Long newestStored, Long since) {
+        synchronized (lock) {
+            if (pending != null || closed) {
+                throw new CancellationException("superseded");
+            }
+            askingDaemon = true;
+        }
+        try {
+            return daemon.after(newestStored, since);
+        } finally {
+            synchronized (lock) {
+                askingDaemon = false;
+                // An interrupt meant for the socket must not reach the SQL that follows.
+                Thread.interrupted();
+            }
+        }
+    }
+
     /** Called with {@link #lock} held. */
     private void cancelRunning() {
+        if (askingDaemon) {
+            // The socket is an interruptible channel: this closes it and ends the call.
+            thread.interrupt();
+        }
         if (running != null) {
             try {
                 running.cancel();

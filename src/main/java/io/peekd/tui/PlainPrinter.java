@@ -20,8 +20,14 @@ public final class PlainPrinter {
 
     public static void print(PrintWriter out, Reader reader, Annotator annotator, Dimension tab, TimeRange range,
                              ByteUnits units, ZoneId zone, Instant now) throws SQLException {
+        print(out, reader, annotator, null, tab, range, units, zone, now);
+    }
+
+    /** @param daemon adds the rows not stored yet; null for the database alone */
+    public static void print(PrintWriter out, Reader reader, Annotator annotator, DaemonFeed daemon, Dimension tab,
+                             TimeRange range, ByteUnits units, ZoneId zone, Instant now) throws SQLException {
         ViewQuery q = new ViewQuery(tab, List.of(), range, 0, now.getEpochSecond(), zone);
-        Page p = reader.readChecked(c -> q.run(c, ps -> { }, annotator));
+        Page p = reader.readChecked(c -> q.run(c, ps -> { }, annotator, daemon == null ? null : daemon::after));
         String title = tab == Dimension.TIME ? "TIME (" + zone.getId() + ")" : tab.title();
         boolean note = tab.annotation() != Dimension.Annotation.NONE;
         int keyW = Text.width(title);
@@ -44,6 +50,12 @@ public final class PlainPrinter {
         }
         out.println(row(total, note ? "" : null, units.format(p.sent()), units.format(p.recv()),
                 units.format(p.total()), keyW, noteW, numW));
+        if (p.liveRows() > 0) {
+            out.println("(" + Screen.liveText(p) + " from the daemon, not in the database yet)");
+        }
+        if (p.liveNote() != null) {
+            out.println("(" + Text.sanitize(p.liveNote()) + ")");
+        }
         out.flush();
     }
 

@@ -289,6 +289,12 @@ final class Screen {
             s.append(sep).append("sent ").append(u.format(p.sent()))
                     .append("  recv ").append(u.format(p.recv()))
                     .append("  total ").append(u.format(p.total()));
+            if (p.liveRows() > 0) {
+                s.append(sep).append(liveText(p));
+            }
+            if (p.liveNote() != null) {
+                s.append(sep).append(Text.sanitize(p.liveNote()));
+            }
         }
         // The units are visible in the numbers too: the first thing to go when space is short.
         String units = sep + u.id();
@@ -296,6 +302,11 @@ final class Screen {
             s.append(units);
         }
         return Text.fit(s.toString(), cols, st.status(), true, g);
+    }
+
+    /** "+3 live rows": rows from the daemon that are not in the database yet, counted in the page. */
+    static String liveText(Page p) {
+        return "+" + p.liveRows() + " live row" + (p.liveRows() == 1 ? "" : "s");
     }
 
     /** "last 1 hour", "all time", or for a step back "1 hour, 2 back: 08:00-09:00". */

@@ -76,6 +76,7 @@ public final class ViewApp {
     private final Tty.State tty;
     private final Reader reader;
     private final Annotator annotator;
+    private final DaemonFeed daemon;
     private final Options options;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final AtomicBoolean restored = new AtomicBoolean(true);
@@ -83,11 +84,13 @@ public final class ViewApp {
     private Painter painter;
     private Screen screen;
 
-    private ViewApp(Terminal terminal, Tty.State tty, Reader reader, Annotator annotator, Options options) {
+    private ViewApp(Terminal terminal, Tty.State tty, Reader reader, Annotator annotator, DaemonFeed daemon,
+                    Options options) {
         this.terminal = terminal;
         this.tty = tty;
         this.reader = reader;
         this.annotator = annotator;
+        this.daemon = daemon;
         this.options = options;
     }
 
@@ -97,11 +100,14 @@ public final class ViewApp {
      * unknown: then JLine's own restore is all there is). Takes ownership of the reader too
      * (closed when the query thread ends).
      *
+     * @param daemon where the rows not stored yet come from while the present is shown; null
+     *               for the database alone
      * @return the exit code: 0 after q, Ctrl-C or the end of input
      */
-    public static int run(Terminal terminal, Tty.State tty, Reader reader, Annotator annotator, Options options) {
+    public static int run(Terminal terminal, Tty.State tty, Reader reader, Annotator annotator, DaemonFeed daemon,
+                          Options options) {
         prepareJLine();
-        return new ViewApp(terminal, tty, reader, annotator, options).loop();
+        return new ViewApp(terminal, tty, reader, annotator, daemon, options).loop();
     }
 
     /**
@@ -141,7 +147,7 @@ public final class ViewApp {
         Thread hook = Thread.ofPlatform().unstarted(this::shutdown);
         Runtime.getRuntime().addShutdownHook(hook);
         ScheduledExecutorService timer = null;
-        Loader loader = new Loader(reader, annotator, r -> events.add(new Answer(r)));
+        Loader loader = new Loader(reader, annotator, daemon, r -> events.add(new Answer(r)));
         try {
             setUp();
             terminal.handle(Terminal.Signal.WINCH, s -> events.add(new Resized()));

@@ -9,10 +9,14 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+
+import io.peekd.flow.FlowRow;
 
 /**
  * What one screen of {@code peekd view} asks the database: the rows of one tab under the
@@ -44,8 +48,59 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
         return range.length() == null || offset == 0 ? null : now - offset * range.length().toSeconds();
     }
 
+    /** The database alone, as for a range in the past. */
     Page run(Connection c, Consumer<PreparedStatement> running, Annotator annotator) throws SQLException {
-        long bucket = dim == Dimension.TIME ? bucketWidth(c, running) : 0;
+        return run(c, running, annotator, null);
+    }
+
+    /**
+     * Reads one snapshot of the database and, when the range reaches the present and
+     * {@code daemon} is given, adds the rows the daemon has that the snapshot does not.
+     */
+    Page run(Connection c, Consumer<PreparedStatement> running, Annotator annotator, Live.Source daemon)
+            throws SQLException {
+        if (!c.getAutoCommit()) {
+            return snapshot(c, running, annotator, daemon); // the caller's transaction is the snapshot
+        }
+        // One read transaction: the newest stored row, the rows and the totals all come from
+        // the same snapshot, so the daemon's rows start exactly where it ends.
+        c.setAutoCommit(false);
+        try {
+            return snapshot(c, running, annotator, daemon);
+        } finally {
+            c.rollback();
+            c.setAutoCommit(true);
+        }
+    }
+
+    private Page snapshot(Connection c, Consumer<PreparedStatement> running, Annotator annotator, Live.Source daemon)
+            throws SQLException {
+        Live live = Live.NONE;
+        if (daemon != null && until() == null) {
+            live = daemon.after(newestStored(c, running), since());
+        }
+        return aggregate(c, running, annotator, live);
+    }
+
+    private Long newestStored(Connection c, Consumer<PreparedStatement> running) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT max(time) FROM flows")) {
+            running.accept(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getObject(1) != null ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    private Page aggregate(Connection c, Consumer<PreparedStatement> running, Annotator annotator, Live live)
+            throws SQLException {
+        List<FlowRow> extra = new ArrayList<>();
+        Long since = since();
+        for (FlowRow r : live.rows()) {
+            if ((since == null || r.time().getEpochSecond() >= since) && filters.stream().allMatch(f -> f.matches(r))) {
+                extra.add(r);
+            }
+        }
+        long bucket = dim == Dimension.TIME ? bucketWidth(c, running, extra) : 0;
         List<Object> args = new ArrayList<>();
         String key = keyExpr(bucket, args);
         String where = where(args);
@@ -80,7 +135,78 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
             sent = sums[0];
             recv = sums[1];
         }
-        return new Page(this, annotate(entries, annotator), sent, recv, truncated, bucket);
+        if (!extra.isEmpty()) {
+            for (FlowRow r : extra) {
+                sent += r.sent();
+                recv += r.recv();
+            }
+            entries = merge(entries, extra, bucket);
+            if (entries.size() > MAX_ENTRIES) {
+                entries = entries.subList(0, MAX_ENTRIES);
+                truncated = true;
+            }
+        }
+        return new Page(this, annotate(entries, annotator), sent, recv, truncated, bucket, extra.size(), live.note());
+    }
+
+    /**
+     * Adds the daemon's rows to the stored entries by this tab's key, then orders them as the
+     * SQL does. Under truncation a key cut off from the stored list comes back with its live
+     * bytes only; the heading already says the list is partial.
+     */
+    List<Entry> merge(List<Entry> stored, List<FlowRow> live, long bucket) {
+        Map<Object, Entry> byKey = new LinkedHashMap<>();
+        for (Entry e : stored) {
+            byKey.put(e.key(), e);
+        }
+        for (FlowRow r : live) {
+            Object k = dim == Dimension.TIME ? timeKey(r.time().getEpochSecond(), bucket) : dim.key(r);
+            Entry e = byKey.get(k);
+            if (e == null) {
+                String user = r.id() == null ? null : r.id().user();
+                byKey.put(k, new Entry(k, label(k, user, bucket), k == null, r.sent(), r.recv(), null));
+            } else {
+                byKey.put(k, new Entry(k, e.label(), e.missing(), e.sent() + r.sent(), e.recv() + r.recv(), e.note()));
+            }
+        }
+        List<Entry> out = new ArrayList<>(byKey.values());
+        Comparator<Entry> byKeyOrder = (a, b) -> sqlOrder(a.key(), b.key());
+        out.sort(dim == Dimension.TIME ? byKeyOrder.reversed()
+                : Comparator.comparingLong(Entry::total).reversed().thenComparing(byKeyOrder));
+        return out;
+    }
+
+    /** The bucket {@link #keyExpr} puts a stored row of time {@code t} in. */
+    long timeKey(long t, long bucket) {
+        if (bucket <= 1) {
+            return t;
+        }
+        long off = zone.getRules().getOffset(Instant.ofEpochSecond(now)).getTotalSeconds();
+        return Math.floorDiv(t + off, bucket) * bucket - off;
+    }
+
+    /** SQLite's order of values: NULL, then integers, then text byte by byte in UTF-8 (code point order). */
+    static int sqlOrder(Object a, Object b) {
+        if (a == null || b == null) {
+            return a == null ? (b == null ? 0 : -1) : 1;
+        }
+        if (a instanceof Long x) {
+            return b instanceof Long y ? Long.compare(x, y) : -1;
+        }
+        if (b instanceof Long) {
+            return 1;
+        }
+        String s = a.toString(), t = b.toString();
+        int i = 0, j = 0;
+        while (i < s.length() && j < t.length()) {
+            int p = s.codePointAt(i), q = t.codePointAt(j);
+            if (p != q) {
+                return Integer.compare(p, q);
+            }
+            i += Character.charCount(p);
+            j += Character.charCount(q);
+        }
+        return Integer.compare(s.length() - i, t.length() - j);
     }
 
     private String where(List<Object> args) {
@@ -121,7 +247,8 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
      * Picks the time tab's row width so that the span shown has at most about 60 rows:
      * the range (narrowed by any time filter), or for all time the span of the data.
      */
-    private long bucketWidth(Connection c, Consumer<PreparedStatement> running) throws SQLException {
+    private long bucketWidth(Connection c, Consumer<PreparedStatement> running, List<FlowRow> live)
+            throws SQLException {
         Long since = since(), until = until();
         long lo = since == null ? Long.MIN_VALUE : since;
         long hi = until == null ? (since == null ? Long.MAX_VALUE : now) : until;
@@ -133,14 +260,23 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
             }
         }
         if (lo == Long.MIN_VALUE || hi == Long.MAX_VALUE) {
+            // All time: the span of the data, the daemon's rows included.
+            long liveLo = Long.MAX_VALUE, liveHi = Long.MIN_VALUE;
+            for (FlowRow r : live) {
+                liveLo = Math.min(liveLo, r.time().getEpochSecond());
+                liveHi = Math.max(liveHi, r.time().getEpochSecond() + 1);
+            }
             List<Object> args = new ArrayList<>();
             String sql = "SELECT min(f.time), max(f.time)" + FROM + where(args);
             try (PreparedStatement ps = prepare(c, sql, args)) {
                 running.accept(ps);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next() && rs.getObject(1) != null) {
-                        lo = lo == Long.MIN_VALUE ? rs.getLong(1) : lo;
-                        hi = hi == Long.MAX_VALUE ? rs.getLong(2) + 1 : hi;
+                        lo = lo == Long.MIN_VALUE ? Math.min(rs.getLong(1), liveLo) : lo;
+                        hi = hi == Long.MAX_VALUE ? Math.max(rs.getLong(2) + 1, liveHi) : hi;
+                    } else if (!live.isEmpty()) {
+                        lo = lo == Long.MIN_VALUE ? liveLo : lo;
+                        hi = hi == Long.MAX_VALUE ? liveHi : hi;
                     } else {
                         return 86_400;
                     }

@@ -84,6 +84,28 @@ class ViewCommandTest {
         assertThat(r[1]).containsPattern("SHA256\\s+VERDICT\\s+SENT");
     }
 
+    @Test
+    void thePrintedTableAddsTheDaemonsRowsNotStoredYet() throws Exception {
+        Path cfg = config();
+        Instant now = Instant.now();
+        ViewDb.write(dir.resolve("data/peekd.db"), now);
+        try (LiveDaemon d = LiveDaemon.start(dir.resolve("data/peekd.db"), dir.resolve("run/peekd.sock"))) {
+            d.open.set(java.util.List.of(ViewDb.row(now, ViewDb.curl(), "10.0.0.1", 40100, "93.184.216.34", 443,
+                    "example.org", 7, 9)));
+            String[] r = run("view", "--config", cfg.toString(), "--print", "--tab", "user", "--units", "B");
+            assertThat(r[0]).as(r[2]).isEqualTo("0");
+            assertThat(r[1]).containsPattern("alice \\(1000\\)\\s+1507 B\\s+27009 B\\s+28516 B")
+                    .containsPattern("total \\(all time, 3 rows\\)\\s+6949 B\\s+1033252 B\\s+1040201 B")
+                    .contains("(+1 live row from the daemon, not in the database yet)");
+        }
+        // The daemon gone (its socket removed): the database alone, without a word about it.
+        String[] r = run("view", "--config", cfg.toString(), "--print", "--tab", "user", "--units", "B");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).containsPattern("alice \\(1000\\)\\s+1500 B\\s+27000 B\\s+28500 B")
+                .doesNotContain("live").doesNotContain("daemon");
+        assertThat(r[2]).isEmpty();
+    }
+
     /*
      * The verdict column comes from the daemon's state.json (VirusTotal, then the package
      * check), the country column from the configured GeoIP database (the DB-IP file that

@@ -576,4 +576,37 @@ class ViewTmuxTest {
             v.assertTerminalRestored();
         }
     }
+
+    @Test
+    void showsTheDaemonsRowsThatAreNotStoredYet() throws Exception {
+        try (ViewSession v = ViewSession.create("daemon", 100, 24);
+             LiveDaemon d = LiveDaemon.start(v.db, v.dir.resolve("run/peekd.sock"))) {
+            long now = Instant.now().getEpochSecond();
+            FlowRow open = ViewDb.row(Instant.ofEpochSecond(now), ViewDb.curl(), "10.0.0.1", 40100, "93.184.216.34",
+                    443, "example.org", 7, 9);
+            d.open.set(List.of(open));
+            v.startDefault("--units", "B", "--refresh", "1");
+            Tmux t = v.tmux;
+            v.awaitLoaded();
+            // Only in the daemon's memory, yet on screen, and said to be live.
+            String s = awaitRow(t, "/usr/bin/curl", 1507, 27_009);
+            assertThat(s).contains("sent " + (ViewDb.SENT_ALL + 7) + " B", "recv " + (ViewDb.RECV_ALL + 9) + " B",
+                    "+1 live row");
+            t.save("daemon-live-100x24");
+            // The window closes: stored first, then the next one opens, as the daemon does it.
+            d.write(List.of(open));
+            d.open.set(List.of(ViewDb.row(Instant.ofEpochSecond(now + 1), ViewDb.curl(), "10.0.0.1", 40100,
+                    "93.184.216.34", 443, "example.org", 1, 2)));
+            s = awaitRow(t, "/usr/bin/curl", 1508, 27_011);
+            assertThat(s).contains("sent " + (ViewDb.SENT_ALL + 8) + " B", "+1 live row");
+            // On the user tab too.
+            for (int i = 0; i < Dimension.USER.ordinal(); i++) {
+                t.keys("Right");
+            }
+            awaitRow(t, "alice (1000)", 1508, 27_011);
+            t.keys("q");
+            assertThat(v.awaitExit()).isZero();
+            v.assertTerminalRestored();
+        }
+    }
 }

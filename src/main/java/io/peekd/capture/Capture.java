@@ -41,6 +41,8 @@ public final class Capture implements AutoCloseable {
     private volatile boolean running = true;
     private volatile String resolverProbe = "not attached";
     private volatile MapIterator flushSockets;
+    /** Why the kernel would not load the flush iterator, or null. */
+    private String iteratorRefused;
     private boolean flushWarned;
 
     private Capture(BpfObject obj, KernelProbe.Result probe, Options o, Consumer<KernelEvent> listener) {
@@ -67,13 +69,15 @@ public final class Capture implements AutoCloseable {
      * events. The listener runs on the ring thread and must be quick.
      */
     public static Capture start(KernelProbe.Result probe, Options o, Consumer<KernelEvent> listener) {
-        BpfObject obj = BpfObject.open(embeddedObject("peekd.bpf.o"));
-        try {
+        Loaded l = loadChecked(probe, obj -> {
             obj.setMaxEntries("flows", o.flowMapEntries());
             obj.setMaxEntries("events", o.ringBufferKib() * 1024);
+        });
+        BpfObject obj = l.obj();
+        try {
             List<String> tracepoints = hooks(probe);
-            loadChecked(obj, probe);
             Capture c = new Capture(obj, probe, o, listener);
+            c.iteratorRefused = l.iteratorRefused();
             for (String p : tracepoints) obj.attach(p);
             for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
             c.attachResolverProbes(obj);
@@ -86,18 +90,73 @@ public final class Capture implements AutoCloseable {
         }
     }
 
-    /** Picks the send/recv programs of the hook set, loads, and checks the Java layouts against the BTF. */
-    private static void loadChecked(BpfObject obj, KernelProbe.Result probe) {
-        if (KernelProbe.FEXIT.equals(probe.hookSet())) {
-            obj.setAutoload("on_send", false);
-            obj.setAutoload("on_recv", false);
-            obj.setAutoload("on_send_fexit", true);
-            obj.setAutoload("on_recv_fexit", true);
+    /**
+     * A loaded object, and why the socket flush iterator was left out, or null when it is in.
+     */
+    private record Loaded(BpfObject obj, String iteratorRefused) {
+    }
+
+    /**
+     * Picks the send/recv programs of the hook set, loads, and checks the Java layouts against
+     * the BTF. Some kernels refuse BPF iterators while they accept everything else (seen on a
+     * lockdown-integrity VM kernel: EPERM for iter and fexit programs only); the daemon is
+     * exact without the iterator, on the slower path, so a refused load is tried once more
+     * without it. libbpf cannot load an object twice, hence a fresh one.
+     */
+    private static Loaded loadChecked(KernelProbe.Result probe, Consumer<BpfObject> configure) {
+        BpfException first;
+        BpfObject obj = openConfigured(probe, configure);
+        try {
+            obj.load();
+            return new Loaded(verified(obj), null);
+        } catch (BpfException e) {
+            obj.close();
+            first = e;
+        } catch (RuntimeException e) {
+            obj.close();
+            throw e;
         }
-        obj.load();
+        BpfObject again = openConfigured(probe, configure);
+        try {
+            again.setAutoload("flush_sockets", false);
+            again.load();
+        } catch (RuntimeException e) {
+            again.close();
+            throw first; // the iterator was not the problem: the first log is the one to read
+        }
+        String why = first.getMessage().lines().findFirst().orElse("refused");
+        System.getLogger("peekd.capture").log(System.Logger.Level.WARNING, "the kernel refused the socket flush"
+                + " iterator (" + why + "); loaded without it: counting stays exact, on the slower path");
+        try {
+            return new Loaded(verified(again), why);
+        } catch (RuntimeException e) {
+            again.close();
+            throw e;
+        }
+    }
+
+    private static BpfObject openConfigured(KernelProbe.Result probe, Consumer<BpfObject> configure) {
+        BpfObject obj = BpfObject.open(embeddedObject("peekd.bpf.o"));
+        try {
+            configure.accept(obj);
+            if (KernelProbe.FEXIT.equals(probe.hookSet())) {
+                obj.setAutoload("on_send", false);
+                obj.setAutoload("on_recv", false);
+                obj.setAutoload("on_send_fexit", true);
+                obj.setAutoload("on_recv_fexit", true);
+            }
+            return obj;
+        } catch (RuntimeException e) {
+            obj.close();
+            throw e;
+        }
+    }
+
+    private static BpfObject verified(BpfObject obj) {
         List<String> problems = Layouts.verify(obj.btf());
         if (!problems.isEmpty())
             throw new BpfException("the BPF object and this build disagree on event layouts: " + String.join("; ", problems));
+        return obj;
     }
 
     /** The programs attached by name for a hook set. */
@@ -141,6 +200,10 @@ public final class Capture implements AutoCloseable {
      * exact, on the slower path.
      */
     private void enableFastPath() {
+        if (iteratorRefused != null) {
+            flushSockets = null;
+            return; // loadChecked has said why
+        }
         try {
             obj.attachCgroup("on_sock_release", probe.cgroup2());
             flushSockets = obj.attachMapIterator("flush_sockets", "sk_infos");
@@ -212,12 +275,13 @@ public final class Capture implements AutoCloseable {
      */
     public static java.util.Map<String, String> trialAttach(KernelProbe.Result probe) {
         java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
-        try (BpfObject obj = BpfObject.open(embeddedObject("peekd.bpf.o"))) {
-            loadChecked(obj, probe);
+        Loaded l = loadChecked(probe, obj -> { });
+        try (BpfObject obj = l.obj()) {
             for (String p : hooks(probe)) out.put(p, attempt(() -> obj.attach(p)));
             for (String p : CGROUP_HOOKS) out.put(p, attempt(() -> obj.attachCgroup(p, probe.cgroup2())));
             out.put("on_sock_release", attempt(() -> obj.attachCgroup("on_sock_release", probe.cgroup2())));
-            out.put("flush_sockets", attempt(() -> obj.attachMapIterator("flush_sockets", "sk_infos")));
+            out.put("flush_sockets", l.iteratorRefused() != null ? "the kernel refused to load it: " + l.iteratorRefused()
+                    : attempt(() -> obj.attachMapIterator("flush_sockets", "sk_infos")));
             var libc = libcPath();
             for (String p : List.of("on_gai_enter", "on_gai_exit"))
                 out.put(p, libc.isEmpty() ? "libc.so.6 not found" : attempt(() -> obj.attachUprobe(p, libc.get(), "getaddrinfo",

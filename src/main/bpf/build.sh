@@ -6,7 +6,7 @@ set -euo pipefail
 work=$1 out=$2
 src=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$work" "$out"
-for t in clang bpftool; do
+for t in clang llvm-strip bpftool; do
   command -v $t >/dev/null || { echo "peekd build: '$t' is missing; run scripts/setup (apt-get install clang llvm libbpf-dev bpftool)" >&2; exit 1; }
 done
 if [ ! -s "$work/vmlinux.h" ]; then
@@ -23,6 +23,9 @@ for name in peekd floor; do
   if [ ! -f "$out/$name.bpf.o" ] || [ "$in" -nt "$out/$name.bpf.o" ] || [ "$src/peekd_events.h" -nt "$out/$name.bpf.o" ]; then
     clang -g -O2 -Wall -Wno-unused-function -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
       -I"$work" -I"$src" -c "$in" -o "$out/$name.bpf.o.tmp"
+    # DWARF is for humans; libbpf needs only .BTF and .BTF.ext, which -g keeps. The object
+    # is embedded in the jar and held in memory while the daemon runs: 0.9 MB -> 0.2 MB.
+    llvm-strip -g "$out/$name.bpf.o.tmp"
     mv "$out/$name.bpf.o.tmp" "$out/$name.bpf.o"
   fi
 done

@@ -32,8 +32,9 @@ final class WebhookSender implements AutoCloseable {
         void attempt(URI url, int number, String result);
     }
 
-    private final HttpClient client;
-    private final ScheduledExecutorService timer;
+    /** Made on the first delivery: most daemons never send one, and a client costs a thread and TLS set-up. */
+    private HttpClient client;
+    private ScheduledExecutorService timer;
     private final int capacity;
     private final Duration firstBackoff;
     private final Attempts attempts;
@@ -45,11 +46,23 @@ final class WebhookSender implements AutoCloseable {
         this.capacity = capacity;
         this.firstBackoff = firstBackoff;
         this.attempts = attempts;
-        // Never follow redirects: a webhook answering 3xx gets no second, unchecked destination.
-        this.client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(Duration.ofSeconds(10)).build();
-        this.timer = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().daemon().name("peekd-alert-webhook-timer").factory());
+    }
+
+    private synchronized HttpClient client() {
+        if (client == null) {
+            // Never follow redirects: a webhook answering 3xx gets no second, unchecked destination.
+            client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+                    .connectTimeout(Duration.ofSeconds(10)).build();
+        }
+        return client;
+    }
+
+    private synchronized ScheduledExecutorService timer() {
+        if (timer == null) {
+            timer = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("peekd-alert-webhook-timer").factory());
+        }
+        return timer;
     }
 
     int inFlight() {
@@ -87,7 +100,7 @@ final class WebhookSender implements AutoCloseable {
         }
         CompletableFuture<HttpResponse<Void>> call;
         try {
-            call = client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
+            call = client().sendAsync(request, HttpResponse.BodyHandlers.discarding());
         } catch (RuntimeException e) {
             result.complete(new Outcome("webhook", Outcome.Status.FAILED, e.getMessage()));
             return;
@@ -123,7 +136,7 @@ final class WebhookSender implements AutoCloseable {
                 return;
             }
             try {
-                timer.schedule(() -> attempt(request, timeout, n + 1, max, next(backoff), result),
+                timer().schedule(() -> attempt(request, timeout, n + 1, max, next(backoff), result),
                         backoff.toMillis(), TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
                 result.complete(new Outcome("webhook", Outcome.Status.DROPPED, "daemon stopping after " + n + " attempts"));
@@ -148,10 +161,14 @@ final class WebhookSender implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        timer.shutdownNow();
+        synchronized (this) {
+            if (timer != null) timer.shutdownNow();
+        }
         // Deliveries waiting for a retry would never finish now: say so in the alert log.
         for (CompletableFuture<Outcome> f : List.copyOf(pending))
             f.complete(new Outcome("webhook", Outcome.Status.DROPPED, "daemon stopped before the delivery succeeded"));
-        client.shutdownNow();
+        synchronized (this) {
+            if (client != null) client.shutdownNow();
+        }
     }
 }

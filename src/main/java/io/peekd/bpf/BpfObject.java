@@ -9,19 +9,21 @@ import java.util.List;
 
 /** A BPF ELF object opened from memory, loaded into the kernel, and its attachments. */
 public final class BpfObject implements AutoCloseable {
-    private final Arena arena = Arena.ofShared();
+    /** Owns the ELF image too: libbpf may point into it until the object is closed. */
+    private final Arena arena;
     private final MemorySegment obj;
     private final List<MemorySegment> links = new ArrayList<>();
     private boolean closed;
 
-    private BpfObject(MemorySegment obj) {
+    private BpfObject(Arena arena, MemorySegment obj) {
+        this.arena = arena;
         this.obj = obj;
     }
 
     /** Opens an object from bytes (the object is embedded in the jar; no temp file is written). */
     public static BpfObject open(byte[] elf) {
         LibbpfLog.install();
-        Arena arena = Arena.global(); // libbpf keeps pointing at the ELF image for the object's life
+        Arena arena = Arena.ofShared();
         MemorySegment image = arena.allocate(elf.length, 8);
         image.copyFrom(MemorySegment.ofArray(elf));
         try (Arena a = Arena.ofConfined()) {
@@ -30,8 +32,9 @@ public final class BpfObject implements AutoCloseable {
                     MemorySegment.NULL);
             if (o.equals(MemorySegment.NULL))
                 throw withLog(BpfException.errno("cannot open the BPF object", Native.errno(state)));
-            return new BpfObject(o);
+            return new BpfObject(arena, o);
         } catch (Throwable t) {
+            arena.close();
             throw Native.rethrow(t);
         }
     }

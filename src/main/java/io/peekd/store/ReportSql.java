@@ -287,7 +287,7 @@ final class ReportSql {
         }
         String where = spec.where() == null ? "" : " WHERE " + spec.where().sql(outer, args);
         return select(dims, "sum(u.s)", "sum(u.r)", "sum(u.n)")
-                + " FROM (" + union + ") u LEFT JOIN rollup_idents ri ON ri.id = u.rid" + where
+                + " FROM (" + union + ") u" + (identity ? " LEFT JOIN rollup_idents ri ON ri.id = u.rid" : "") + where
                 + tail(dims.size(), spec.top(), "sum(u.s)", "sum(u.r)");
     }
 

@@ -65,35 +65,43 @@ final class Views {
         this.rollups = rollups;
     }
 
+    /** The grain of callers that do not chart by time: whole UTC days may come from rollup_day. */
+    static final long DAYS = 86_400;
+
     /** Dimensions the hourly rollup keeps: grouping or filtering on any other needs the raw rows. */
     static final java.util.Set<Dim> HOURLY = java.util.EnumSet.of(Dim.EXE, Dim.NAME, Dim.SHA256, Dim.PEXE, Dim.PNAME,
             Dim.PSHA256, Dim.UID, Dim.USER, Dim.CONTAINER, Dim.PROTO, Dim.FAMILY, Dim.RADDR, Dim.RPORT, Dim.DOMAIN);
 
     /*
-     * The whole hours of a range come from rollup_hour, the partial hours at its edges from
-     * flows: a day is then some thousands of rollup rows instead of every flow window. Each
-     * rollup row stands in for the lowest idents row of its rollup identity, which has the same
-     * executable, hash, name, parent, user and container, so identity filters and joins work
-     * unchanged. k counts the flow windows a row stands for; time is the hour's start.
+     * The whole UTC days of a range come from rollup_day, the whole hours at their edges from
+     * rollup_hour, the partial hours at the range's edges from flows: a month is then some
+     * thousands of rollup rows per day instead of every flow window. Each rollup row stands in
+     * for the lowest idents row of its rollup identity, which has the same executable, hash,
+     * name, parent, user and container, so identity filters and joins work unchanged. k counts
+     * the flow windows a row stands for; time is the bucket's start. Arguments: day range,
+     * hour range and the day range it skips, raw range and the hour range it skips.
      */
-    private static final String HOURLY_SQL = "SELECT h.bucket AS time, m.iid AS ident_id,"
-            + " nullif(h.proto, '') AS proto, h.family AS family, nullif(h.raddr, '') AS raddr, h.rport AS rport,"
-            + " nullif(h.domain, '') AS domain, h.sent AS sent, h.recv AS recv, h.conns AS conns, h.windows AS k"
-            + " FROM rollup_hour h JOIN (SELECT rollup_id AS rid, min(id) AS iid FROM idents GROUP BY rollup_id) m"
-            + " ON m.rid = h.rid WHERE h.bucket >= ? AND h.bucket < ?"
-            + " UNION ALL SELECT f.time, f.ident_id, f.proto, f.family, f.raddr, f.rport, f.domain, f.sent, f.recv,"
-            + " f.conns, 1 FROM flows f WHERE f.time >= ? AND f.time < ? AND (f.time < ? OR f.time >= ?)";
+    private static String rollupSql(String day, String hour, String rollupCols, String rawCols) {
+        String ids = " JOIN (SELECT rollup_id AS rid, min(id) AS iid FROM idents GROUP BY rollup_id) m ON m.rid = h.rid";
+        return "SELECT h.bucket AS time, m.iid AS ident_id, " + rollupCols + " FROM " + day + " h" + ids
+                + " WHERE h.bucket >= ? AND h.bucket < ?"
+                + " UNION ALL SELECT h.bucket, m.iid, " + rollupCols + " FROM " + hour + " h" + ids
+                + " WHERE h.bucket >= ? AND h.bucket < ? AND (h.bucket < ? OR h.bucket >= ?)"
+                + " UNION ALL SELECT f.time, f.ident_id, " + rawCols + ", 1 FROM flows f"
+                + " WHERE f.time >= ? AND f.time < ? AND (f.time < ? OR f.time >= ?)";
+    }
+
+    private static final String HOURLY_SQL = rollupSql("rollup_day", "rollup_hour",
+            "nullif(h.proto, '') AS proto, h.family AS family, nullif(h.raddr, '') AS raddr, h.rport AS rport,"
+                    + " nullif(h.domain, '') AS domain, h.sent AS sent, h.recv AS recv, h.conns AS conns, h.windows AS k",
+            "f.proto, f.family, f.raddr, f.rport, f.domain, f.sent, f.recv, f.conns");
 
     /** Process identity only: the per-identity hourly table, an order of magnitude fewer rows. */
     static final java.util.Set<Dim> IDENT_HOURLY = java.util.EnumSet.of(Dim.EXE, Dim.NAME, Dim.SHA256, Dim.PEXE,
             Dim.PNAME, Dim.PSHA256, Dim.UID, Dim.USER, Dim.CONTAINER);
 
-    private static final String IDENT_HOURLY_SQL = "SELECT h.bucket AS time, m.iid AS ident_id, h.sent AS sent,"
-            + " h.recv AS recv, h.conns AS conns, h.windows AS k"
-            + " FROM rollup_hour_ident h JOIN (SELECT rollup_id AS rid, min(id) AS iid FROM idents GROUP BY rollup_id) m"
-            + " ON m.rid = h.rid WHERE h.bucket >= ? AND h.bucket < ?"
-            + " UNION ALL SELECT f.time, f.ident_id, f.sent, f.recv, f.conns, 1 FROM flows f"
-            + " WHERE f.time >= ? AND f.time < ? AND (f.time < ? OR f.time >= ?)";
+    private static final String IDENT_HOURLY_SQL = rollupSql("rollup_day_ident", "rollup_hour_ident",
+            "h.sent AS sent, h.recv AS recv, h.conns AS conns, h.windows AS k", "f.sent, f.recv, f.conns");
 
     /** What a query reads as {@code flows f}, and how it counts the flow windows in a group. */
     record Source(String from, String windows) {
@@ -101,15 +109,19 @@ final class Views {
     }
 
     /**
-     * The hourly source when the range holds at least two whole hours and every dimension
-     * grouped or filtered on is kept by the rollup (and {@code hourOk}); the raw table otherwise.
-     * Its values go to {@code args}, so call this before adding the filter's.
+     * The rollup source when the range holds at least two whole hours and every dimension
+     * grouped or filtered on is kept by the rollups; the raw table otherwise. {@code grain} is
+     * the coarsest bucket the caller can take rows of (0: raw rows only, 3600: hours, 86400:
+     * days too), since a rollup row carries its bucket's start as its time. Its values go to
+     * {@code args}, so call this before adding the filter's.
      */
-    Source source(Filter f, java.util.Collection<Dim> dims, boolean hourOk, List<Object> args) {
+    Source source(Filter f, java.util.Collection<Dim> dims, long grain, List<Object> args) {
         long hs = Math.floorDiv(f.from() + 3599, 3600) * 3600, he = Math.floorDiv(f.to(), 3600) * 3600;
-        if (!rollups || !hourOk || he - hs < 2 * 3600 || !HOURLY.containsAll(dims) || !HOURLY.containsAll(f.eq().keySet())
+        if (!rollups || grain < 3600 || he - hs < 2 * 3600 || !HOURLY.containsAll(dims) || !HOURLY.containsAll(f.eq().keySet())
                 || !db.hasHourly()) return Source.RAW;
-        args.addAll(List.of(hs, he, f.from(), f.to(), hs, he));
+        long ds = Math.floorDiv(f.from() + 86_399, 86_400) * 86_400, de = Math.floorDiv(f.to(), 86_400) * 86_400;
+        if (grain < 86_400 || de <= ds) ds = de = hs; // no whole day: the day part reads nothing
+        args.addAll(List.of(ds, de, hs, he, ds, de, f.from(), f.to(), hs, he));
         boolean identOnly = IDENT_HOURLY.containsAll(dims) && IDENT_HOURLY.containsAll(f.eq().keySet());
         return new Source(" FROM (" + (identOnly ? IDENT_HOURLY_SQL : HOURLY_SQL) + ") f", "sum(f.k)");
     }
@@ -124,10 +136,10 @@ final class Views {
 
     Summary summary(Filter f) {
         List<Object> args = new ArrayList<>();
-        Source src = source(f, List.of(), true, args);
+        Source src = source(f, List.of(), DAYS, args);
         String where = f.where(args);
         List<Object> rargs = new ArrayList<>();
-        Source rsrc = source(f, List.of(Dim.RADDR), true, rargs);
+        Source rsrc = source(f, List.of(Dim.RADDR), DAYS, rargs);
         String rwhere = f.where(rargs);
         String sql = "SELECT coalesce(sum(x.s), 0), coalesce(sum(x.r), 0), coalesce(sum(x.n), 0), coalesce(sum(x.k), 0),"
                 + " count(DISTINCT i.exe_id), min(x.mi), max(x.ma) FROM (SELECT f.ident_id AS iid, sum(f.sent) AS s,"
@@ -158,8 +170,8 @@ final class Views {
 
     /** The inner, per-identity aggregation with the flow columns of {@code dims} as x.d0, x.d1... */
     private String inner(Filter f, List<Dim> dims, String extraSelect, String extraGroup, boolean pids,
-                         boolean hourOk, List<Object> args) {
-        Source src = source(f, dims, hourOk && !pids, args);
+                         long grain, List<Object> args) {
+        Source src = source(f, dims, pids ? 0 : grain, args);
         StringBuilder sel = new StringBuilder("SELECT f.ident_id AS iid");
         StringBuilder grp = new StringBuilder(" GROUP BY f.ident_id");
         for (int i = 0; i < dims.size(); i++) {
@@ -188,7 +200,7 @@ final class Views {
         for (int i = 0; i < by.size(); i++) exprs.add(outer(by, i));
         String groupBy = String.join(", ", exprs);
         String sql = "SELECT " + groupBy + ", sum(x.s), sum(x.r), sum(x.n), sum(x.k), min(x.mi), max(x.ma) FROM ("
-                + inner(f, by, null, null, false, true, args) + ") x" + IDENT_JOIN + " GROUP BY " + groupBy
+                + inner(f, by, null, null, false, DAYS, args) + ") x" + IDENT_JOIN + " GROUP BY " + groupBy
                 + " ORDER BY " + order.sql + ", " + groupBy + " LIMIT ?";
         args.add(limit);
         return db.read(c -> {
@@ -253,9 +265,10 @@ final class Views {
         innerArgs.add(bucket);
         innerArgs.add(bucket);
         innerArgs.add(off);
-        // Hour rows carry their hour's start: they land in the right bucket only when buckets are whole hours.
-        boolean hourOk = bucket % 3600 == 0 && off % 3600 == 0;
-        String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", false, hourOk, innerArgs);
+        // Rollup rows carry their bucket's start: hours land in the right chart bucket only when
+        // buckets are whole hours, UTC days only when buckets are whole days starting at UTC midnight.
+        long grain = bucket % 86_400 == 0 && off % 86_400 == 0 ? DAYS : bucket % 3600 == 0 && off % 3600 == 0 ? 3600 : 0;
+        String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", false, grain, innerArgs);
         // The bucket's four values come first in the inner SELECT, before the filter's.
         List<Object> all = new ArrayList<>(args);
         all.addAll(innerArgs);
@@ -312,7 +325,7 @@ final class Views {
     List<Proc> processes(Filter f, int limit) {
         List<Object> args = new ArrayList<>();
         String sql = "SELECT e.path, i.name, max(e.sha256), max(i.user), sum(x.np), sum(x.s), sum(x.r),"
-                + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (" + inner(f, List.of(), null, null, true, false, args) + ") x"
+                + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (" + inner(f, List.of(), null, null, true, 0, args) + ") x"
                 + IDENT_JOIN + " GROUP BY e.path, i.name, pe.path, i.pname ORDER BY sum(x.s) + sum(x.r) DESC LIMIT ?";
         args.add(limit);
         record Raw(Proc p, String pexe, String pname) {
@@ -403,7 +416,7 @@ final class Views {
     /** Remote addresses (with domain), largest first, each with the processes that talked to it. */
     List<Destination> destinations(Filter f, int limit) {
         List<Object> args = new ArrayList<>();
-        Source src = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.RPORT, Dim.PROTO), true, args);
+        Source src = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.RPORT, Dim.PROTO), DAYS, args);
         String where = f.where(args);
         String sql = "SELECT f.raddr, f.domain, group_concat(DISTINCT f.rport), group_concat(DISTINCT f.proto),"
                 + " sum(f.sent), sum(f.recv), sum(f.conns), min(f.time), max(f.time)" + src.from() + where
@@ -422,7 +435,7 @@ final class Views {
             List<String> addrs = top.stream().map(Top::raddr).filter(java.util.Objects::nonNull).distinct().toList();
             if (!addrs.isEmpty() || top.stream().anyMatch(t -> t.raddr() == null)) {
                 List<Object> a2 = new ArrayList<>();
-                Source src2 = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.EXE, Dim.NAME), true, a2);
+                Source src2 = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.EXE, Dim.NAME), DAYS, a2);
                 String w2 = f.where(a2);
                 List<String> terms = new ArrayList<>();
                 if (!addrs.isEmpty()) {

@@ -152,6 +152,22 @@ class WebApiTest {
         top2.get("series").forEach(s -> keys.add(s.get("key").isNull() ? null : s.get("key").asText()));
         assertThat(keys).hasSize(3).contains("/usr/lib/firefox/firefox").containsNull(); // the rest: "other"
         assertThat(web.json("/api/timeseries?since=30d&bucket=day").get("bucket").asLong()).isEqualTo(86_400);
+        // Every bucket holds exactly its own windows, whichever of the raw rows, the hour and the
+        // day rollups it was read from: day buckets in UTC may take whole days from rollup_day,
+        // hour buckets only whole hours, and a 30-minute bucket only raw rows.
+        for (String q : List.of("since=30d&bucket=day", "since=30d&bucket=hour", "since=3d&bucket=1800")) {
+            JsonNode ts = web.json("/api/timeseries?" + q);
+            long bucket = ts.get("bucket").asLong();
+            JsonNode times = ts.get("times");
+            JsonNode all = ts.get("series").get(0);
+            long from = ts.get("from").asLong(), to = ts.get("to").asLong();
+            for (int i = 0; i < times.size(); i++) {
+                long lo = Math.max(from, times.get(i).asLong()), hi = Math.min(to, times.get(i).asLong() + bucket);
+                long[] want = web.db.sums(r -> r.time().getEpochSecond() >= lo && r.time().getEpochSecond() < hi);
+                assertThat(new long[] {all.get("sent").get(i).asLong(), all.get("recv").get(i).asLong()})
+                        .as("%s bucket %d", q, lo).containsExactly(want[0], want[1]);
+            }
+        }
     }
 
     @Test

@@ -20,25 +20,43 @@ import org.tomlj.TomlPosition;
  */
 final class KeyIndex {
 
-    private static final KeyIndex EMPTY = new KeyIndex(null);
+    /** Nineteen digits or more, underscores between them allowed: what Jackson may misread. */
+    private static final java.util.regex.Pattern LONG_INTEGER = java.util.regex.Pattern.compile("\\d(?:_?\\d){18}");
 
-    private final TomlParseResult toml;
+    private final String text;
+    private final boolean integersDiffer;
+    /**
+     * Parsed on first use only: tomlj (an ANTLR parser) costs about 100 ms of a command's
+     * cold start, and a valid file with ordinary integers never needs it.
+     */
+    private TomlParseResult toml;
+    private boolean parsed;
 
-    private KeyIndex(TomlParseResult toml) {
-        this.toml = toml;
+    private KeyIndex(String text) {
+        this.text = text;
+        this.integersDiffer = LONG_INTEGER.matcher(text).find();
     }
 
     static KeyIndex of(String text) {
-        try {
-            return new KeyIndex(Toml.parse(text));
-        } catch (RuntimeException | StackOverflowError e) {
-            return EMPTY;
+        return new KeyIndex(text);
+    }
+
+    private TomlParseResult toml() {
+        if (!parsed) {
+            parsed = true;
+            try {
+                toml = Toml.parse(text);
+            } catch (RuntimeException | StackOverflowError e) {
+                toml = null;
+            }
         }
+        return toml;
     }
 
     /** 1-based line where the key at {@code path} is defined, or 0. */
     int line(List<String> path) {
-        if (toml == null || path.isEmpty()) {
+        TomlParseResult toml = path.isEmpty() ? null : toml();
+        if (toml == null) {
             return 0;
         }
         try {
@@ -66,6 +84,7 @@ final class KeyIndex {
 
     /** tomlj's value of the integer at {@code path} (element {@code element} of an array, or the key itself when -1), or null. */
     Long integer(List<String> path, int element) {
+        TomlParseResult toml = integersDiffer ? toml() : null;
         if (toml == null) {
             return null;
         }
@@ -86,6 +105,7 @@ final class KeyIndex {
 
     /** tomlj's first syntax error, or null. Its lines and wording are often better than Jackson's. */
     SyntaxError firstError() {
+        TomlParseResult toml = toml();
         if (toml == null) {
             return null;
         }

@@ -171,7 +171,10 @@ public final class Mirror implements AutoCloseable {
                                 + " s; the rows that waited are being sent in order");
                     }
                     backoff = MIN_BACKOFF.toMillis();
-                } catch (SQLException | IOException | RuntimeException e) {
+                } catch (SQLException | IOException | RuntimeException | AssertionError | LinkageError e) {
+                    // A JDBC driver's own assert (PgJDBC has some, live under -ea) or a class it
+                    // cannot link must not end this thread: the mirror would stop for good
+                    // without ever saying it is failing.
                     long now = System.nanoTime();
                     String msg = describe(e);
                     lastError = msg;

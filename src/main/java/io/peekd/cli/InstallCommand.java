@@ -120,7 +120,9 @@ final class InstallCommand implements Callable<Integer> {
             Path aot = lib.resolve("peekd.aot");
             int rc = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1",
-                    "-XX:AOTCacheOutput=" + aot, "-Xlog:aot=off", "-Xlog:cds=off", "-jar", installedJar.toString(), "aot-train"));
+                    "-XX:AOTCacheOutput=" + aot, "-Xlog:aot=off", "-Xlog:cds=off",
+                    // The training run also leaves the SQLite library beside the jar (store.NativeLibrary).
+                    "-Dpeekd.native.dir=" + lib.resolve("native"), "-jar", installedJar.toString(), "aot-train"));
             Files.deleteIfExists(lib.resolve("peekd.aot.config"));
             if (rc == 0 && Files.exists(aot)) {
                 created.add(aot);

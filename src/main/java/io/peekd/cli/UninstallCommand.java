@@ -57,6 +57,8 @@ final class UninstallCommand implements Callable<Integer> {
         if (config != null && !purge) out.println("kept      " + config + " (--purge removes it)");
         if (config != null && purge && Files.deleteIfExists(config)) out.println("removed   " + config);
         Path lib = prefix.resolve("lib/peekd");
+        // The SQLite library peekd keeps beside the jar (written after install, so not in the manifest).
+        if (Files.isDirectory(lib.resolve("native"))) deleteTree(lib.resolve("native"), out);
         try (Stream<Path> s = Files.list(lib)) {
             if (s.findAny().isEmpty()) Files.delete(lib);
         }

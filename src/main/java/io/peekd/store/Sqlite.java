@@ -34,6 +34,7 @@ final class Sqlite {
      * operator (-Dorg.sqlite.tmpdir) is respected.
      */
     static synchronized void prepareNativeTmpdir(Path dataDir) {
+        NativeLibrary.useLastingCopy();
         String current = System.getProperty(TMPDIR_PROPERTY);
         if (current != null) {
             LOG.log(System.Logger.Level.DEBUG, "sqlite native tmpdir already set to {0}", current);

@@ -48,6 +48,13 @@ class InstallIT {
                 .contains("ExecStart=" + launcher + " daemon --config " + etc.resolve("config.toml"));
         boolean aot = in.stdout().contains("built     " + prefix.resolve("lib/peekd/peekd.aot"));
         assertThat(aot || in.stdout().contains("skipped   the AOT cache")).isTrue();
+        if (aot) {
+            // The training run left sqlite-jdbc's library beside the jar, for every later command.
+            try (var s = Files.list(prefix.resolve("lib/peekd/native"))) {
+                assertThat(s.map(p -> p.getFileName().toString()).toList()).singleElement()
+                        .satisfies(n -> assertThat(n).matches("libsqlitejdbc-[0-9a-f]+\\.so"));
+            }
+        }
 
         // The installed launcher runs commands, with the AOT cache (if built) and without a word about it.
         Exec version = peekd(launcher, "--version");

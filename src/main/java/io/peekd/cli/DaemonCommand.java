@@ -52,12 +52,15 @@ final class DaemonCommand implements Callable<Integer> {
             }
         }
         Daemon d;
+        Thread starting = startingKeepalive();
         try {
             d = Daemon.start(DaemonSettings.from(c), web == null ? List.of() : List.of(web.subscriber()));
         } catch (KernelProbe.Unsupported e) {
             if (web != null) web.close();
             spec.commandLine().getErr().println("peekd: " + e.getMessage());
             return 1;
+        } finally {
+            starting.interrupt();
         }
         // SIGHUP reloads the alert rules along with the config.
         d.onReload(cfg -> d.alerts().requestReload("SIGHUP"));
@@ -79,5 +82,33 @@ final class DaemonCommand implements Callable<Integer> {
             }
             if (web != null) web.close();
         }
+    }
+
+    /**
+     * Opening the database may upgrade its schema, which rewrites the history: minutes for
+     * tens of millions of windows. Under systemd (Type=notify, TimeoutStartSec=60s) a start
+     * that takes that long would be killed, the upgrade's transaction rolled back, and the
+     * service restarted into the same upgrade for ever. Until the daemon is up, this asks
+     * systemd for more time every 20 seconds and says why in the unit's status.
+     */
+    private static Thread startingKeepalive() {
+        io.peekd.systemd.SdNotify notify = io.peekd.systemd.SdNotify.fromEnvironment();
+        Runnable more = () -> {
+            notify.extendTimeout(java.time.Duration.ofSeconds(60));
+            notify.status("starting: opening the database (upgrading a large history can take minutes)");
+        };
+        more.run(); // before the daemon starts, whatever the scheduler does with the thread
+        return Thread.ofPlatform().daemon().name("peekd-starting").start(() -> {
+            try {
+                while (true) {
+                    Thread.sleep(20_000);
+                    more.run();
+                }
+            } catch (InterruptedException e) {
+                // the daemon is up, or failed to start
+            } finally {
+                notify.close();
+            }
+        });
     }
 }

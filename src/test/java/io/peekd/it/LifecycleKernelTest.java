@@ -53,6 +53,9 @@ class LifecycleKernelTest {
                      Map.of("NOTIFY_SOCKET", sockPath, "WATCHDOG_USEC", "1000000"), List.of(), "daemon", "--log-level", "info")) {
             List<String> boot = until(systemd, "READY=1");
             assertThat(boot.getLast()).contains("STATUS=capturing with hook set");
+            // While the database opens (a schema upgrade may take minutes), systemd is asked for more time.
+            assertThat(boot.getFirst()).isEqualTo("EXTEND_TIMEOUT_USEC=60000000");
+            assertThat(boot).anyMatch(m -> m.startsWith("STATUS=starting: opening the database"));
             until(systemd, "WATCHDOG=1");
 
             Path srv = Tgen.copyAs("tg-life-srv"), cli = Tgen.copyAs("tg-life-cli");

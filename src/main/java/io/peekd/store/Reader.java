@@ -30,6 +30,19 @@ import io.peekd.flow.Identity;
  */
 public final class Reader implements AutoCloseable {
 
+    /**
+     * Stored rows of {@code flows f} in time order, ties broken by the rest of the window's key
+     * (the windows table has no rowid): the same order on every read.
+     */
+    public static String rowOrder(boolean descending) {
+        StringBuilder sb = new StringBuilder();
+        for (String col : FlowTables.WINDOW_KEY.split(", ")) {
+            if (!sb.isEmpty()) sb.append(", ");
+            sb.append("f.").append(col).append(descending ? " DESC" : "");
+        }
+        return sb.toString();
+    }
+
     private static final Duration BUSY_TIMEOUT = Duration.ofSeconds(5);
 
     private static final String FROM = " FROM flows f JOIN idents i ON i.id = f.ident_id"
@@ -98,8 +111,7 @@ public final class Reader implements AutoCloseable {
                 + " pe.sha256, f.ppid, i.uid, i.user, i.cgroup, i.container, f.proto, f.family, f.laddr, f.lport,"
                 + " f.raddr, f.rport, f.domain, f.domain_source, f.domain_confidence, f.sent, f.recv, f.conns,"
                 + " f.domain_status, f.country, f.asn, f.as_org, se.path, se.sha256, f.flags" + FROM + where
-                + (q.limit() > 0 ? " ORDER BY f.time DESC, f.ident_id DESC, f.pid DESC, f.ppid DESC, f.dest_id DESC, f.lport DESC LIMIT " + q.limit()
-                                 : " ORDER BY f.time, f.ident_id, f.pid, f.ppid, f.dest_id, f.lport");
+                + (q.limit() > 0 ? " ORDER BY " + rowOrder(true) + " LIMIT " + q.limit() : " ORDER BY " + rowOrder(false));
         List<FlowRow> rows = new ArrayList<>();
         try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
@@ -226,9 +238,11 @@ public final class Reader implements AutoCloseable {
             try (Statement st = c.createStatement()) {
                 long exes = count(st, "SELECT count(*) FROM exes");
                 long idents = count(st, "SELECT count(*) FROM idents");
-                long flows = count(st, "SELECT count(*) FROM flows");
+                // The table under the flows view: counting through the view's join reads every
+                // row's destination too (4.5 s against 0.2 s for 10 M windows).
+                long flows = count(st, "SELECT count(*) FROM " + FlowTables.WINDOWS);
                 Instant oldest = null, newest = null;
-                try (ResultSet rs = st.executeQuery("SELECT min(time), max(time) FROM flows")) {
+                try (ResultSet rs = st.executeQuery("SELECT min(time), max(time) FROM " + FlowTables.WINDOWS)) {
                     if (rs.next() && rs.getObject(1) != null) {
                         oldest = Instant.ofEpochSecond(rs.getLong(1));
                         newest = Instant.ofEpochSecond(rs.getLong(2));

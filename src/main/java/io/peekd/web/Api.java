@@ -330,7 +330,7 @@ final class Api {
             return;
         }
         List<Object> args = new ArrayList<>();
-        String sql = "SELECT " + Db.ROW_COLUMNS + Db.FROM + f.where(args) + " ORDER BY f.time, f.ident_id, f.pid, f.ppid, f.dest_id, f.lport"
+        String sql = "SELECT " + Db.ROW_COLUMNS + Db.FROM + f.where(args) + " ORDER BY " + io.peekd.store.Reader.rowOrder(false)
                 + (limit > 0 ? " LIMIT " + limit : "");
         // Headers go out before the first row, so a failure mid-way can only cut the file short.
         ex.sendResponseHeaders(200, 0);

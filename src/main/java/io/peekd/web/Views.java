@@ -91,7 +91,7 @@ final class Views {
                 + " WHERE f.time >= ? AND f.time < ? AND (f.time < ? OR f.time >= ?)";
     }
 
-    private static final String HOURLY_SQL = rollupSql("rollup_day", "rollup_hour",
+    private static final String ROLLUP_SQL = rollupSql("rollup_day", "rollup_hour",
             "nullif(h.proto, '') AS proto, h.family AS family, nullif(h.raddr, '') AS raddr, h.rport AS rport,"
                     + " nullif(h.domain, '') AS domain, h.sent AS sent, h.recv AS recv, h.conns AS conns, h.windows AS k",
             "f.proto, f.family, f.raddr, f.rport, f.domain, f.sent, f.recv, f.conns");
@@ -100,7 +100,7 @@ final class Views {
     static final java.util.Set<Dim> IDENT_HOURLY = java.util.EnumSet.of(Dim.EXE, Dim.NAME, Dim.SHA256, Dim.PEXE,
             Dim.PNAME, Dim.PSHA256, Dim.UID, Dim.USER, Dim.CONTAINER);
 
-    private static final String IDENT_HOURLY_SQL = rollupSql("rollup_day_ident", "rollup_hour_ident",
+    private static final String IDENT_ROLLUP_SQL = rollupSql("rollup_day_ident", "rollup_hour_ident",
             "h.sent AS sent, h.recv AS recv, h.conns AS conns, h.windows AS k", "f.sent, f.recv, f.conns");
 
     /** What a query reads as {@code flows f}, and how it counts the flow windows in a group. */
@@ -123,7 +123,7 @@ final class Views {
         if (grain < 86_400 || de <= ds) ds = de = hs; // no whole day: the day part reads nothing
         args.addAll(List.of(ds, de, hs, he, ds, de, f.from(), f.to(), hs, he));
         boolean identOnly = IDENT_HOURLY.containsAll(dims) && IDENT_HOURLY.containsAll(f.eq().keySet());
-        return new Source(" FROM (" + (identOnly ? IDENT_HOURLY_SQL : HOURLY_SQL) + ") f", "sum(f.k)");
+        return new Source(" FROM (" + (identOnly ? IDENT_ROLLUP_SQL : ROLLUP_SQL) + ") f", "sum(f.k)");
     }
 
     /*
@@ -306,7 +306,7 @@ final class Views {
     List<FlowRow> rows(Filter f, int limit, int offset) {
         List<Object> args = new ArrayList<>();
         String sql = "SELECT " + Db.ROW_COLUMNS + Db.FROM + f.where(args)
-                + " ORDER BY f.time DESC, f.ident_id DESC, f.pid DESC, f.ppid DESC, f.dest_id DESC, f.lport DESC LIMIT ? OFFSET ?";
+                + " ORDER BY " + io.peekd.store.Reader.rowOrder(true) + " LIMIT ? OFFSET ?";
         args.add(limit);
         args.add(offset);
         return db.read(c -> {
@@ -466,12 +466,17 @@ final class Views {
     }
 
     /**
-     * Where a live feed without a daemon has read up to: the newest window time it has seen,
-     * and the rows (by key) of that window it has already shown, since a window's rows can
-     * be stored in more than one batch. {@code null} starts at the present.
+     * Where a live feed without a daemon has read up to: the newest window start it has seen,
+     * and the rows (window start and key) of the last {@link #LATE_SECONDS} it has already
+     * shown. A window's rows can be stored in more than one batch, and the daemon holds back
+     * the rows of an executable it is still hashing while newer windows are stored, so "after
+     * the newest time" alone would miss them. {@code null} starts at the present.
      */
     record Cursor(long time, java.util.Set<String> keys) {
     }
+
+    /** How far behind the newest stored window a late one is still shown live. */
+    static final long LATE_SECONDS = 120;
 
     /** Rows stored after a cursor, and the cursor after them. */
     record Tail(Cursor cursor, List<FlowRow> rows) {
@@ -491,7 +496,8 @@ final class Views {
                 try (var st = c.createStatement();
                      ResultSet rs = st.executeQuery("SELECT coalesce(max(time), 0) FROM flows")) {
                     rs.next();
-                    return after(c, new Cursor(rs.getLong(1) - 1, java.util.Set.of()), Integer.MAX_VALUE, false);
+                    // Everything stored so far counts as seen: the feed starts at the present.
+                    return after(c, new Cursor(rs.getLong(1), java.util.Set.of()), Integer.MAX_VALUE, false);
                 }
             }
             return after(c, cur, limit, true);
@@ -499,24 +505,26 @@ final class Views {
     }
 
     private static Tail after(java.sql.Connection c, Cursor cur, int limit, boolean keep) throws java.sql.SQLException {
-        String sql = "SELECT f.ident_id || ' ' || f.pid || ' ' || f.ppid || ' ' || f.dest_id || ' ' || f.lport, "
-                + Db.ROW_COLUMNS + Db.FROM + " WHERE f.time >= ?"
-                + " ORDER BY f.time, f.ident_id, f.pid, f.ppid, f.dest_id, f.lport LIMIT ?";
+        String order = io.peekd.store.Reader.rowOrder(false);
+        // A row's identity is its window key (time first), as text: "time ident pid ppid dest lport".
+        String sql = "SELECT " + order.replace(", ", " || ' ' || ") + ", " + Db.ROW_COLUMNS + Db.FROM
+                + " WHERE f.time >= ? ORDER BY " + order + " LIMIT ?";
         List<FlowRow> out = new ArrayList<>();
-        long time = cur.time();
-        java.util.Set<String> keys = new java.util.HashSet<>(cur.keys());
-        try (PreparedStatement ps = Db.prepare(c, sql, List.of(cur.time(), (long) limit + cur.keys().size()));
+        long newest = cur.time();
+        java.util.Map<String, Long> seen = new java.util.HashMap<>();
+        for (String k : cur.keys()) seen.put(k, Long.parseLong(k.substring(0, k.indexOf(' '))));
+        try (PreparedStatement ps = Db.prepare(c, sql, List.of(cur.time() - LATE_SECONDS,
+                (long) limit + cur.keys().size()));
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 FlowRow r = Db.row(rs, 2);
                 long t = r.time().getEpochSecond();
-                if (t != time) {
-                    time = t;
-                    keys.clear();
-                }
-                if (keys.add(rs.getString(1)) && keep) out.add(r);
+                if (seen.putIfAbsent(rs.getString(1), t) == null && keep) out.add(r);
+                newest = Math.max(newest, t);
             }
         }
-        return new Tail(new Cursor(time, java.util.Set.copyOf(keys)), out);
+        long horizon = newest - LATE_SECONDS;
+        seen.values().removeIf(t -> t < horizon);
+        return new Tail(new Cursor(newest, java.util.Set.copyOf(seen.keySet())), out);
     }
 }

@@ -58,6 +58,8 @@ final class WebhookSender implements AutoCloseable {
     }
 
     private synchronized ScheduledExecutorService timer() {
+        // A retry due after close() is dropped (the caller says so), not given a new thread.
+        if (closed) throw new java.util.concurrent.RejectedExecutionException("closed");
         if (timer == null) {
             timer = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().daemon().name("peekd-alert-webhook-timer").factory());

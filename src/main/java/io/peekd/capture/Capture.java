@@ -42,11 +42,13 @@ public final class Capture implements AutoCloseable {
     private volatile String resolverProbe = "not attached";
     private volatile MapIterator flushSockets;
     /** Why the kernel would not load the flush iterator, or null. */
-    private String iteratorRefused;
+    private final String iteratorRefused;
     private boolean flushWarned;
 
-    private Capture(BpfObject obj, KernelProbe.Result probe, Options o, Consumer<KernelEvent> listener) {
+    private Capture(BpfObject obj, String iteratorRefused, KernelProbe.Result probe, Options o,
+                    Consumer<KernelEvent> listener) {
         this.obj = obj;
+        this.iteratorRefused = iteratorRefused;
         this.probe = probe;
         this.cpus = BpfObject.possibleCpus();
         this.stats = obj.map("stats");
@@ -76,8 +78,7 @@ public final class Capture implements AutoCloseable {
         BpfObject obj = l.obj();
         try {
             List<String> tracepoints = hooks(probe);
-            Capture c = new Capture(obj, probe, o, listener);
-            c.iteratorRefused = l.iteratorRefused();
+            Capture c = new Capture(obj, l.iteratorRefused(), probe, o, listener);
             for (String p : tracepoints) obj.attach(p);
             for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
             c.attachResolverProbes(obj);
@@ -104,33 +105,36 @@ public final class Capture implements AutoCloseable {
      * without it. libbpf cannot load an object twice, hence a fresh one.
      */
     private static Loaded loadChecked(KernelProbe.Result probe, Consumer<BpfObject> configure) {
-        BpfException first;
         BpfObject obj = openConfigured(probe, configure);
+        String refused = null;
         try {
             obj.load();
-            return new Loaded(verified(obj), null);
-        } catch (BpfException e) {
+        } catch (BpfException first) {
             obj.close();
-            first = e;
+            obj = openConfigured(probe, configure);
+            try {
+                obj.setAutoload("flush_sockets", false);
+                obj.load();
+            } catch (RuntimeException e) {
+                obj.close();
+                throw first; // the iterator was not the problem: the first log is the one to read
+            }
+            refused = first.getMessage().lines().findFirst().orElse("refused");
+            System.getLogger("peekd.capture").log(System.Logger.Level.WARNING, "the kernel refused the socket flush"
+                    + " iterator (" + refused + "); loaded without it: counting stays exact, on the slower path");
         } catch (RuntimeException e) {
             obj.close();
             throw e;
         }
-        BpfObject again = openConfigured(probe, configure);
+        // Checked once the object is loaded, outside the retry: a layout mismatch is this build's fault.
         try {
-            again.setAutoload("flush_sockets", false);
-            again.load();
+            List<String> problems = Layouts.verify(obj.btf());
+            if (!problems.isEmpty())
+                throw new BpfException("the BPF object and this build disagree on event layouts: "
+                        + String.join("; ", problems));
+            return new Loaded(obj, refused);
         } catch (RuntimeException e) {
-            again.close();
-            throw first; // the iterator was not the problem: the first log is the one to read
-        }
-        String why = first.getMessage().lines().findFirst().orElse("refused");
-        System.getLogger("peekd.capture").log(System.Logger.Level.WARNING, "the kernel refused the socket flush"
-                + " iterator (" + why + "); loaded without it: counting stays exact, on the slower path");
-        try {
-            return new Loaded(verified(again), why);
-        } catch (RuntimeException e) {
-            again.close();
+            obj.close();
             throw e;
         }
     }
@@ -152,12 +156,6 @@ public final class Capture implements AutoCloseable {
         }
     }
 
-    private static BpfObject verified(BpfObject obj) {
-        List<String> problems = Layouts.verify(obj.btf());
-        if (!problems.isEmpty())
-            throw new BpfException("the BPF object and this build disagree on event layouts: " + String.join("; ", problems));
-        return obj;
-    }
 
     /** The programs attached by name for a hook set. */
     static List<String> hooks(KernelProbe.Result probe) {

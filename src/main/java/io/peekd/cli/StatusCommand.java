@@ -1,8 +1,8 @@
 package io.peekd.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peekd.config.Config;
+import io.peekd.json.Trees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -35,12 +35,12 @@ final class StatusCommand implements Callable<Integer> {
         Path metrics = c.paths().metrics();
         JsonNode m = null;
         if (Files.isReadable(metrics)) {
-            m = new ObjectMapper().readTree(metrics.toFile());
+            m = Trees.parse(Files.readAllBytes(metrics));
             long pid = m.path("pid").asLong(-1);
             if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) == Boolean.FALSE) m = null;
         }
         if (json) {
-            out.println(m == null ? "{\"running\":false}" : m.toPrettyString());
+            out.println(m == null ? "{\"running\":false}" : Trees.pretty(m));
             return m == null ? 3 : 0;
         }
         if (m == null) {

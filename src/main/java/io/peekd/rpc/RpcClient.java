@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.peekd.flow.FlowRow;
+import io.peekd.json.Trees;
 import io.peekd.store.Query;
 import io.peekd.store.Report;
 import io.peekd.store.Totals;
@@ -134,7 +135,7 @@ public final class RpcClient {
                 throw new NoDaemon("no daemon answers on " + socket + ": " + e.getMessage());
             }
             OutputStream out = Channels.newOutputStream(ch);
-            out.write(Wire.JSON.writeValueAsBytes(request));
+            out.write(Trees.bytes(request));
             out.write('\n');
             out.flush();
             ch.shutdownOutput();
@@ -143,7 +144,7 @@ public final class RpcClient {
             if (answer.length == 0) {
                 throw new Failed("failed", "the daemon closed the connection without answering (see its error log)");
             }
-            JsonNode n = Wire.JSON.readTree(answer);
+            JsonNode n = Trees.parse(answer);
             if (!n.path("ok").asBoolean(false)) {
                 throw new Failed(n.path("code").asText("failed"), n.path("error").asText(new String(answer, StandardCharsets.UTF_8)));
             }

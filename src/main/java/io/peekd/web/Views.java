@@ -78,17 +78,20 @@ final class Views {
      * thousands of rollup rows per day instead of every flow window. Each rollup row stands in
      * for the lowest idents row of its rollup identity, which has the same executable, hash,
      * name, parent, user and container, so identity filters and joins work unchanged. k counts
-     * the flow windows a row stands for; time is the bucket's start. Arguments: day range,
-     * hour range and the day range it skips, raw range and the hour range it skips.
+     * the flow windows a row stands for; time is the bucket's start. Arguments: the day range,
+     * the hour ranges before and after it, the raw ranges before and after the hours.
+     *
+     * Each piece is its own branch with one plain range: written as the whole range minus the
+     * inner one ("t >= ? AND t < ? AND (t < ? OR t >= ?)"), SQLite searched the whole range
+     * and filtered, so a month's edges read every raw window of the month.
      */
     private static String rollupSql(String day, String hour, String rollupCols, String rawCols) {
         String ids = " JOIN (SELECT rollup_id AS rid, min(id) AS iid FROM idents GROUP BY rollup_id) m ON m.rid = h.rid";
+        String hours = " UNION ALL SELECT h.bucket, m.iid, " + rollupCols + " FROM " + hour + " h" + ids
+                + " WHERE h.bucket >= ? AND h.bucket < ?";
+        String raw = " UNION ALL SELECT f.time, f.ident_id, " + rawCols + ", 1 FROM flows f WHERE f.time >= ? AND f.time < ?";
         return "SELECT h.bucket AS time, m.iid AS ident_id, " + rollupCols + " FROM " + day + " h" + ids
-                + " WHERE h.bucket >= ? AND h.bucket < ?"
-                + " UNION ALL SELECT h.bucket, m.iid, " + rollupCols + " FROM " + hour + " h" + ids
-                + " WHERE h.bucket >= ? AND h.bucket < ? AND (h.bucket < ? OR h.bucket >= ?)"
-                + " UNION ALL SELECT f.time, f.ident_id, " + rawCols + ", 1 FROM flows f"
-                + " WHERE f.time >= ? AND f.time < ? AND (f.time < ? OR f.time >= ?)";
+                + " WHERE h.bucket >= ? AND h.bucket < ?" + hours + hours + raw + raw;
     }
 
     private static final String ROLLUP_SQL = rollupSql("rollup_day", "rollup_hour",
@@ -121,7 +124,7 @@ final class Views {
                 || !db.hasHourly()) return Source.RAW;
         long ds = Math.floorDiv(f.from() + 86_399, 86_400) * 86_400, de = Math.floorDiv(f.to(), 86_400) * 86_400;
         if (grain < 86_400 || de <= ds) ds = de = hs; // no whole day: the day part reads nothing
-        args.addAll(List.of(ds, de, hs, he, ds, de, f.from(), f.to(), hs, he));
+        args.addAll(List.of(ds, de, hs, ds, de, he, f.from(), hs, he, f.to()));
         boolean identOnly = IDENT_HOURLY.containsAll(dims) && IDENT_HOURLY.containsAll(f.eq().keySet());
         return new Source(" FROM (" + (identOnly ? IDENT_ROLLUP_SQL : ROLLUP_SQL) + ") f", "sum(f.k)");
     }

@@ -50,18 +50,8 @@ final class DestRollups {
         s.add("ALTER TABLE dests ADD COLUMN rollup_id INTEGER");
         // For retention: whether a dests row still refers to a rollup key.
         s.add("CREATE INDEX dests_rollup ON dests (rollup_id)");
-        for (String t : List.of(HOUR, DAY)) {
-            s.add("""
-                    CREATE TABLE %s (
-                        bucket  INTEGER NOT NULL,
-                        did     INTEGER NOT NULL,
-                        sent    INTEGER NOT NULL,
-                        recv    INTEGER NOT NULL,
-                        conns   INTEGER NOT NULL,
-                        windows INTEGER NOT NULL,
-                        PRIMARY KEY (bucket, did)
-                    ) STRICT, WITHOUT ROWID""".formatted(t));
-        }
+        s.add(Rollups.sumsTable(HOUR, "did"));
+        s.add(Rollups.sumsTable(DAY, "did"));
         s.add("""
                 CREATE TABLE %s (
                     did     INTEGER NOT NULL,

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -55,17 +54,13 @@ class DestRollupsTest {
         return out;
     }
 
-    private static Connection raw(Path db) throws Exception {
-        return DriverManager.getConnection("jdbc:sqlite:" + db);
-    }
-
     @Test
     void sumsEqualTheRawWindowsPerHourDayAndIdentityIncludingMergedWindows() throws Exception {
         Path db = dir.resolve("peekd.db");
         try (Store s = Store.open(db)) {
             RollupReportTest.store(s, RollupReportTest.history(1, 1300));
         }
-        try (Connection c = raw(db); Statement st = c.createStatement()) {
+        try (Connection c = RollupReportTest.raw(db); Statement st = c.createStatement()) {
             assertEqualToRaw(st);
         }
     }
@@ -78,33 +73,19 @@ class DestRollupsTest {
         try (Store s = Store.open(current)) {
             RollupReportTest.store(s, h.subList(0, 400));
         }
-        try (Connection c = Sqlite.openWriter(db, Duration.ofSeconds(5))) {
-            Schema.migrate(c, db, Schema.MIGRATIONS.subList(0, 7));
-            try (Statement st = c.createStatement()) {
-                st.execute("ATTACH DATABASE '" + current + "' AS cur");
-                for (String t : List.of("exes", "idents", "flows")) {
-                    List<String> cols = new ArrayList<>();
-                    try (ResultSet rs = st.executeQuery("SELECT name FROM main.pragma_table_info('" + t + "')")) {
-                        while (rs.next()) if (!rs.getString(1).equals("dest_id") && !rs.getString(1).equals("rollup_id"))
-                            cols.add(rs.getString(1));
-                    }
-                    String list = String.join(", ", cols);
-                    st.execute("INSERT INTO main." + t + " (" + list + ") SELECT " + list + " FROM cur." + t);
-                }
-                st.execute("DETACH DATABASE cur");
-                assertThat(lines(st, "SELECT count(*) FROM sqlite_master WHERE name = '" + DestRollups.DAY + "'"))
-                        .containsExactly("0");
-            }
+        RollupReportTest.copyIntoOldSchema(current, db, 7);
+        try (Connection c = RollupReportTest.raw(db); Statement st = c.createStatement()) {
+            assertThat(lines(st, "SELECT count(*) FROM sqlite_master WHERE name = '" + DestRollups.DAY + "'")).containsExactly("0");
         }
         try (Store s = Store.open(db)) {
-            try (Connection c = raw(db); Statement st = c.createStatement()) {
+            try (Connection c = RollupReportTest.raw(db); Statement st = c.createStatement()) {
                 assertThat(lines(st, "PRAGMA user_version")).containsExactly(Integer.toString(Schema.CURRENT));
                 assertEqualToRaw(st);
             }
             // Old destinations (their rollup key set by the upgrade) and new ones, on the upgraded file.
             RollupReportTest.store(s, h.subList(400, 600));
         }
-        try (Connection c = raw(db); Statement st = c.createStatement()) {
+        try (Connection c = RollupReportTest.raw(db); Statement st = c.createStatement()) {
             assertEqualToRaw(st);
         }
     }
@@ -120,7 +101,7 @@ class DestRollupsTest {
             long cutoff = Instant.parse("2026-01-12T00:00:00Z").getEpochSecond();
             assertThat(sum.cutoffs().get(DestRollups.DAY)).isEqualTo(Instant.ofEpochSecond(cutoff));
             assertThat(sum.deleted().get(DestRollups.DAY)).isPositive();
-            try (Connection c = raw(db); Statement st = c.createStatement()) {
+            try (Connection c = RollupReportTest.raw(db); Statement st = c.createStatement()) {
                 for (String t : List.of(DestRollups.DAY, DestRollups.DAY_IDENT)) {
                     assertThat(lines(st, "SELECT min(bucket) >= " + cutoff + " FROM " + t)).as(t).containsExactly("1");
                 }

@@ -301,6 +301,11 @@ public final class Reader implements AutoCloseable {
         return inSnapshot("rollup identities", () -> Retention.unreferenced(c));
     }
 
+    /** Rollup destinations no day row refers to (retention deletes them unless a dests row does). */
+    synchronized List<Long> unreferencedRollupDests() {
+        return inSnapshot("rollup destinations", () -> Retention.unreferencedDests(c));
+    }
+
     /** This database's random id, fixed when it was created (schema step 2). */
     public synchronized String dbId() {
         return inSnapshot("db id", () -> Outbox.dbId(c));

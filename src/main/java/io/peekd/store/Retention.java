@@ -82,6 +82,7 @@ public final class Retention {
         m.put(Rollups.Level.HOUR.table, hour);
         m.put(Rollups.Level.HOUR.identTable, hour);
         m.put(Rollups.Level.HOUR.domainTable, hour);
+        m.put(DestRollups.HOUR, hour);
         // Days go a whole week at a time, like the week table after them, so that the days are
         // complete from the start of any week the week table has (see ReportSql).
         long day = Math.floorDiv(t - p.dayDays() * 86_400L - Rollups.WEEK_OFFSET, Rollups.WEEK) * Rollups.WEEK
@@ -89,6 +90,8 @@ public final class Retention {
         m.put(Rollups.Level.DAY.table, day);
         m.put(Rollups.Level.DAY.identTable, day);
         m.put(Rollups.Level.DAY.domainTable, day);
+        // rollup_day_dest_ident goes with it (see deleteChunk).
+        m.put(DestRollups.DAY, day);
         m.put(Rollups.WEEK_DOMAIN, day);
         return m;
     }
@@ -122,7 +125,10 @@ public final class Retention {
             }
             deleted.put(table, total);
         }
-        deleted.put("rollup_idents", pruneIdentities(store));
+        deleted.put("rollup_idents", pruneKeys(store, "rollup identities", Reader::unreferencedRollupIdents,
+                "DELETE FROM rollup_idents WHERE id = ? AND NOT EXISTS (SELECT 1 FROM idents WHERE rollup_id = ?)"));
+        deleted.put(DestRollups.KEYS, pruneKeys(store, "rollup destinations", Reader::unreferencedRollupDests,
+                "DELETE FROM " + DestRollups.KEYS + " WHERE id = ? AND NOT EXISTS (SELECT 1 FROM dests WHERE rollup_id = ?)"));
         Summary s = new Summary(deleted, shown);
         if (s.total() > 0) {
             LOG.log(System.Logger.Level.INFO, "retention deleted " + deleted + " (cutoffs " + shown + ")");
@@ -177,37 +183,50 @@ public final class Retention {
         }
         long span = switch (table) {
             case "rollup_minute" -> 3_600;
-            case "rollup_hour", "rollup_hour_ident", "rollup_hour_domain" -> 86_400;
+            case "rollup_hour", "rollup_hour_ident", "rollup_hour_domain", DestRollups.HOUR -> 86_400;
             case Rollups.WEEK_DOMAIN -> 4 * Rollups.WEEK;
             default -> 7 * 86_400;
         };
+        long bound = Math.min(cutoff, min + span);
+        long n = 0;
+        if (table.equals(DestRollups.DAY)) {
+            // Clustered on the destination, so "bucket < ?" alone would scan all of it; every
+            // one of its rows has a day row of the same bucket and destination, so the
+            // destinations of the span name all it has to lose. Deleted first: a crash in
+            // between leaves the day rows, which the next run finds again.
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + DestRollups.DAY_IDENT
+                    + " WHERE did IN (SELECT did FROM " + table + " WHERE bucket < ?) AND bucket < ?")) {
+                ps.setLong(1, bound);
+                ps.setLong(2, bound);
+                n += ps.executeUpdate();
+            }
+        }
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE bucket < ?")) {
-            ps.setLong(1, Math.min(cutoff, min + span));
+            ps.setLong(1, bound);
             // Never 0 here: the rows of the oldest bucket are always in the span.
-            return ps.executeUpdate();
+            return n + ps.executeUpdate();
         }
     }
 
     /**
-     * Deletes rollup identities that nothing refers to any more. Which ones is found by a
-     * reader (a scan of the day table, which has every identity the finer tables have, as it
-     * is kept longest), without holding the write lock; the writer then deletes those that no
-     * idents row refers to either. That second check is enough: a new rollup row can only come
-     * from a new raw row, whose idents row then exists.
+     * Deletes rollup keys (identities, destinations) that nothing refers to any more. Which
+     * ones is found by a reader (a scan of a day table, which has every key the finer tables
+     * have, as it is kept longest), without holding the write lock; the writer then deletes
+     * those that no idents or dests row refers to either. That second check is enough: a new
+     * rollup row can only come from a new raw row, whose idents and dests rows then exist.
      */
-    private static long pruneIdentities(Store store) throws InterruptedException {
+    private static long pruneKeys(Store store, String what, java.util.function.Function<Reader, List<Long>> unreferenced,
+                                  String delete) throws InterruptedException {
         List<Long> candidates = new ArrayList<>();
         try (Reader r = store.reader()) {
-            candidates.addAll(r.unreferencedRollupIdents());
+            candidates.addAll(unreferenced.apply(r));
         }
         long deleted = 0;
         for (int i = 0; i < candidates.size(); i += CHUNK_ROWS) {
             List<Long> chunk = candidates.subList(i, Math.min(candidates.size(), i + CHUNK_ROWS));
-            deleted += await(store.writer().task("prune rollup identities", c -> {
+            deleted += await(store.writer().task("prune " + what, c -> {
                 int n = 0;
-                try (Statement tx = c.createStatement();
-                     PreparedStatement ps = c.prepareStatement("DELETE FROM rollup_idents WHERE id = ?"
-                             + " AND NOT EXISTS (SELECT 1 FROM idents WHERE rollup_id = ?)")) {
+                try (Statement tx = c.createStatement(); PreparedStatement ps = c.prepareStatement(delete)) {
                     tx.execute("BEGIN IMMEDIATE");
                     for (long id : chunk) {
                         ps.setLong(1, id);
@@ -224,9 +243,17 @@ public final class Retention {
 
     /** Run on a reader: rollup identities with no day row. */
     static List<Long> unreferenced(Connection c) throws SQLException {
+        return ids(c, "SELECT id FROM rollup_idents EXCEPT SELECT rid FROM " + Rollups.Level.DAY.identTable);
+    }
+
+    /** Run on a reader: rollup destinations with no day row. */
+    static List<Long> unreferencedDests(Connection c) throws SQLException {
+        return ids(c, "SELECT id FROM " + DestRollups.KEYS + " EXCEPT SELECT did FROM " + DestRollups.DAY);
+    }
+
+    private static List<Long> ids(Connection c, String sql) throws SQLException {
         List<Long> out = new ArrayList<>();
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-                "SELECT id FROM rollup_idents EXCEPT SELECT rid FROM " + Rollups.Level.DAY.identTable)) {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
                 out.add(rs.getLong(1));
             }

@@ -90,6 +90,20 @@ final class Rollups {
                 ) STRICT, WITHOUT ROWID""".formatted(name);
     }
 
+    /** A per-(bucket, one integer key) sum table: the identity tables and the destination ones (schema 8). */
+    static String sumsTable(String name, String key) {
+        return """
+                CREATE TABLE %s (
+                    bucket  INTEGER NOT NULL,
+                    %-8sINTEGER NOT NULL,
+                    sent    INTEGER NOT NULL,
+                    recv    INTEGER NOT NULL,
+                    conns   INTEGER NOT NULL,
+                    windows INTEGER NOT NULL,
+                    PRIMARY KEY (bucket, %s)
+                ) STRICT, WITHOUT ROWID""".formatted(name, key, key);
+    }
+
     private static List<String> migration() {
         List<String> s = new ArrayList<>();
         s.add("""
@@ -135,16 +149,7 @@ final class Rollups {
                         PRIMARY KEY (bucket, rid, proto, family, raddr, rport, domain)
                     ) STRICT, WITHOUT ROWID""".formatted(l.table));
             if (l.identTable != null) {
-                s.add("""
-                        CREATE TABLE %s (
-                            bucket  INTEGER NOT NULL,
-                            rid     INTEGER NOT NULL,
-                            sent    INTEGER NOT NULL,
-                            recv    INTEGER NOT NULL,
-                            conns   INTEGER NOT NULL,
-                            windows INTEGER NOT NULL,
-                            PRIMARY KEY (bucket, rid)
-                        ) STRICT, WITHOUT ROWID""".formatted(l.identTable));
+                s.add(sumsTable(l.identTable, "rid"));
                 s.add(domainTable(l.domainTable));
             }
         }

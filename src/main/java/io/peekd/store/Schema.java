@@ -132,7 +132,8 @@ final class Schema {
             // Rollups come last: older databases get them built from all their history.
             new Migration(6, "rollups, mirror outbox and meta", Rollups.MIGRATION),
             // Takes about a minute per 10 M windows on an old database, once.
-            new Migration(7, "compact flow windows (flow_windows + dests, flows becomes a view)", FlowTables.MIGRATION));
+            new Migration(7, "compact flow windows (flow_windows + dests, flows becomes a view)", FlowTables.MIGRATION),
+            new Migration(8, "hour and day rollups per destination", DestRollups.MIGRATION));
 
     static final int CURRENT = MIGRATIONS.size();
 

@@ -60,22 +60,27 @@ final class Db implements AutoCloseable {
         return Files.isRegularFile(file);
     }
 
-    private volatile boolean hourly;
+    /** Tables known to exist; a table, once there, stays. */
+    private final java.util.Set<String> present = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
-     * Whether the history keeps hourly rollups (schema 6 and later). Checked until the answer is
-     * yes: a dashboard may start before the daemon has created or migrated the database.
+     * Whether the history has this table (the hour rollups came with schema 6, the destination
+     * rollups with 8). Checked until the answer is yes: a dashboard may start before the daemon
+     * has created or migrated the database.
      */
-    boolean hasHourly() {
-        if (hourly) return true;
+    boolean has(String table) {
+        if (present.contains(table)) return true;
         if (!exists()) return false;
-        hourly = read(c -> {
-            try (var st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rollup_hour'")) {
-                return rs.next();
+        boolean there = read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")) {
+                ps.setString(1, table);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
             }
         });
-        return hourly;
+        if (there) present.add(table);
+        return there;
     }
 
     <T> T read(Reader.SqlWork<T> work) {

@@ -97,9 +97,21 @@ record Filter(long from, long to, Map<Dim, List<String>> eq) {
      * identity tables, so that no query has to join every flow row just to filter it.
      */
     String where(List<Object> args) {
-        StringBuilder sb = new StringBuilder(" WHERE f.time >= ? AND f.time < ?");
         args.add(from);
         args.add(to);
+        return " WHERE f.time >= ? AND f.time < ?" + conditions(args);
+    }
+
+    /**
+     * The conditions without the time range, for a source that has already cut it (the
+     * per-destination sums, whose {@code f} has only destination columns).
+     */
+    String whereNoTime(List<Object> args) {
+        return " WHERE 1" + conditions(args);
+    }
+
+    private String conditions(List<Object> args) {
+        StringBuilder sb = new StringBuilder();
         List<Object> identArgs = new ArrayList<>();
         StringBuilder ident = new StringBuilder();
         eq.forEach((d, vals) -> {

@@ -78,23 +78,27 @@ final class Views {
      * thousands of rollup rows per day instead of every flow window. Each rollup row stands in
      * for the lowest idents row of its rollup identity, which has the same executable, hash,
      * name, parent, user and container, so identity filters and joins work unchanged. k counts
-     * the flow windows a row stands for; time is the bucket's start. Arguments: day range,
-     * hour range and the day range it skips, raw range and the hour range it skips.
+     * the flow windows a row stands for; time is the bucket's start. Arguments: the day range,
+     * the hour ranges before and after it, the raw ranges before and after the hours.
+     *
+     * Each piece is its own branch with one plain range: written as the whole range minus the
+     * inner one ("t >= ? AND t < ? AND (t < ? OR t >= ?)"), SQLite searched the whole range
+     * and filtered, so a month's edges read every raw window of the month.
      */
     private static String rollupSql(String day, String hour, String rollupCols, String rawCols) {
         String ids = " JOIN (SELECT rollup_id AS rid, min(id) AS iid FROM idents GROUP BY rollup_id) m ON m.rid = h.rid";
+        String hours = " UNION ALL SELECT h.bucket, m.iid, " + rollupCols + " FROM " + hour + " h" + ids
+                + " WHERE h.bucket >= ? AND h.bucket < ?";
+        String raw = " UNION ALL SELECT f.time, f.ident_id, " + rawCols + ", 1 FROM flows f WHERE f.time >= ? AND f.time < ?";
         return "SELECT h.bucket AS time, m.iid AS ident_id, " + rollupCols + " FROM " + day + " h" + ids
-                + " WHERE h.bucket >= ? AND h.bucket < ?"
-                + " UNION ALL SELECT h.bucket, m.iid, " + rollupCols + " FROM " + hour + " h" + ids
-                + " WHERE h.bucket >= ? AND h.bucket < ? AND (h.bucket < ? OR h.bucket >= ?)"
-                + " UNION ALL SELECT f.time, f.ident_id, " + rawCols + ", 1 FROM flows f"
-                + " WHERE f.time >= ? AND f.time < ? AND (f.time < ? OR f.time >= ?)";
+                + " WHERE h.bucket >= ? AND h.bucket < ?" + hours + hours + raw + raw;
     }
 
-    private static final String ROLLUP_SQL = rollupSql("rollup_day", "rollup_hour",
-            "nullif(h.proto, '') AS proto, h.family AS family, nullif(h.raddr, '') AS raddr, h.rport AS rport,"
-                    + " nullif(h.domain, '') AS domain, h.sent AS sent, h.recv AS recv, h.conns AS conns, h.windows AS k",
-            "f.proto, f.family, f.raddr, f.rport, f.domain, f.sent, f.recv, f.conns");
+    private static final String ROLLUP_COLUMNS = "nullif(h.proto, '') AS proto, h.family AS family,"
+            + " nullif(h.raddr, '') AS raddr, h.rport AS rport, nullif(h.domain, '') AS domain, h.sent AS sent,"
+            + " h.recv AS recv, h.conns AS conns, h.windows AS k";
+    private static final String ROLLUP_RAW_COLUMNS = "f.proto, f.family, f.raddr, f.rport, f.domain, f.sent, f.recv, f.conns";
+    private static final String ROLLUP_SQL = rollupSql("rollup_day", "rollup_hour", ROLLUP_COLUMNS, ROLLUP_RAW_COLUMNS);
 
     /** Process identity only: the per-identity hourly table, an order of magnitude fewer rows. */
     static final java.util.Set<Dim> IDENT_HOURLY = java.util.EnumSet.of(Dim.EXE, Dim.NAME, Dim.SHA256, Dim.PEXE,
@@ -109,21 +113,96 @@ final class Views {
     }
 
     /**
-     * The rollup source when the range holds at least two whole hours and every dimension
-     * grouped or filtered on is kept by the rollups; the raw table otherwise. {@code grain} is
-     * the coarsest bucket the caller can take rows of (0: raw rows only, 3600: hours, 86400:
-     * days too), since a rollup row carries its bucket's start as its time. Its values go to
-     * {@code args}, so call this before adding the filter's.
+     * Where the pieces of a range come from: whole UTC days [ds, de), whole hours [hs, ds)
+     * and [de, he), raw windows [from, hs) and [he, to).
      */
-    Source source(Filter f, java.util.Collection<Dim> dims, long grain, List<Object> args) {
+    record Pieces(long from, long to, long ds, long de, long hs, long he) {
+        /** In the order of the branches of every rollup union. */
+        List<Object> args() {
+            return List.of(ds, de, hs, ds, de, he, from, hs, he, to);
+        }
+    }
+
+    /**
+     * The pieces when the range holds at least two whole hours, every dimension grouped or
+     * filtered on is {@code kept} and the database has {@code table}; null when only the raw
+     * windows can answer. {@code grain} is the coarsest bucket the caller can take rows of
+     * (0: raw rows only, 3600: hours, 86400: days too), since a rollup row carries its
+     * bucket's start as its time.
+     */
+    private Pieces pieces(Filter f, java.util.Collection<Dim> dims, long grain, java.util.Set<Dim> kept, String table) {
         long hs = Math.floorDiv(f.from() + 3599, 3600) * 3600, he = Math.floorDiv(f.to(), 3600) * 3600;
-        if (!rollups || grain < 3600 || he - hs < 2 * 3600 || !HOURLY.containsAll(dims) || !HOURLY.containsAll(f.eq().keySet())
-                || !db.hasHourly()) return Source.RAW;
+        if (!rollups || grain < 3600 || he - hs < 2 * 3600 || !kept.containsAll(dims) || !kept.containsAll(f.eq().keySet())
+                || !db.has(table)) return null;
         long ds = Math.floorDiv(f.from() + 86_399, 86_400) * 86_400, de = Math.floorDiv(f.to(), 86_400) * 86_400;
         if (grain < 86_400 || de <= ds) ds = de = hs; // no whole day: the day part reads nothing
-        args.addAll(List.of(ds, de, hs, he, ds, de, f.from(), f.to(), hs, he));
+        return new Pieces(f.from(), f.to(), ds, de, hs, he);
+    }
+
+    /**
+     * The rollup source when {@link #pieces} allows it, the raw table otherwise. Its values go
+     * to {@code args}, so call this before adding the filter's. {@code dests}, a JSON array of
+     * rollup_dests ids, when the caller wants only those few destinations: whole days then
+     * come from the table clustered on the destination rather than from a scan of rollup_day.
+     */
+    Source source(Filter f, java.util.Collection<Dim> dims, long grain, List<Object> args) {
+        return source(f, dims, grain, null, args);
+    }
+
+    private Source source(Filter f, java.util.Collection<Dim> dims, long grain, String dests, List<Object> args) {
+        Pieces p = pieces(f, dims, grain, HOURLY, "rollup_hour");
+        if (p == null) return Source.RAW;
         boolean identOnly = IDENT_HOURLY.containsAll(dims) && IDENT_HOURLY.containsAll(f.eq().keySet());
-        return new Source(" FROM (" + (identOnly ? IDENT_ROLLUP_SQL : ROLLUP_SQL) + ") f", "sum(f.k)");
+        if (!identOnly && dests != null) args.add(dests);
+        args.addAll(p.args());
+        String sql = identOnly ? IDENT_ROLLUP_SQL : dests != null ? FEW_DESTS_ROLLUP_SQL : ROLLUP_SQL;
+        return new Source(" FROM (" + sql + ") f", "sum(f.k)");
+    }
+
+    /** Destination columns the per-destination rollups keep (the rollup_dests key). */
+    static final java.util.Set<Dim> DEST = java.util.EnumSet.of(Dim.PROTO, Dim.FAMILY, Dim.RADDR, Dim.RPORT, Dim.DOMAIN);
+
+    private static final String DEST_IDENT = "rollup_day_dest_ident";
+
+    /**
+     * rollup_day's columns for the destinations named by the first value (a JSON array of
+     * ids), from the day table clustered on the destination: a few short range reads. The ids
+     * are explicit because SQLite checked a filter on the address only after reading every row.
+     */
+    private static final String FEW_DESTS_ROLLUP_SQL = rollupSql("(SELECT dd.bucket AS bucket, dd.rid AS rid,"
+                    + " k.proto AS proto, k.family AS family, k.raddr AS raddr, k.rport AS rport, k.domain AS domain,"
+                    + " dd.sent AS sent, dd.recv AS recv, dd.conns AS conns, dd.windows AS windows FROM rollup_dests k"
+                    + " CROSS JOIN " + DEST_IDENT + " dd ON dd.did = k.id WHERE k.id IN (SELECT value FROM json_each(?)))",
+            "rollup_hour", ROLLUP_COLUMNS, ROLLUP_RAW_COLUMNS);
+
+    /*
+     * Sums per rollup destination over the range, from the per-destination day and hour
+     * tables and the raw windows at the edges, grouped by the integer key first: the text of
+     * the few thousand keys is joined after. x has the sums, f the destination's columns.
+     */
+    private static final String DEST_SUMS;
+
+    static {
+        String hours = " UNION ALL SELECT bucket, did, sent, recv, conns, windows FROM rollup_hour_dest"
+                + " WHERE bucket >= ? AND bucket < ?";
+        String raw = " UNION ALL SELECT w.time, d.rollup_id, w.sent, w.recv, w.conns, 1 FROM flow_windows w"
+                + " JOIN dests d ON d.id = w.dest_id WHERE w.time >= ? AND w.time < ?";
+        DEST_SUMS = " FROM (SELECT u.did AS did, sum(u.sent) AS s, sum(u.recv) AS r, sum(u.conns) AS n, sum(u.k) AS k,"
+                + " min(u.time) AS mi, max(u.time) AS ma FROM (SELECT bucket AS time, did, sent, recv, conns, windows AS k"
+                + " FROM rollup_day_dest WHERE bucket >= ? AND bucket < ?" + hours + hours + raw + raw + ") u GROUP BY u.did) x"
+                + " JOIN (SELECT id, nullif(proto, '') AS proto, family, nullif(raddr, '') AS raddr, rport,"
+                + " nullif(domain, '') AS domain FROM rollup_dests) f ON f.id = x.did";
+    }
+
+    /**
+     * FROM and WHERE over the per-destination sums (x: s, r, n, k, mi, ma; f: the columns of
+     * {@link #DEST}), or null when a dimension or filter needs more than the destination.
+     */
+    private String destFrom(Filter f, java.util.Collection<Dim> dims, List<Object> args) {
+        Pieces p = pieces(f, dims, DAYS, DEST, DEST_IDENT);
+        if (p == null) return null;
+        args.addAll(p.args());
+        return DEST_SUMS + f.whereNoTime(args);
     }
 
     /*
@@ -139,13 +218,13 @@ final class Views {
         Source src = source(f, List.of(), DAYS, args);
         String where = f.where(args);
         List<Object> rargs = new ArrayList<>();
-        Source rsrc = source(f, List.of(Dim.RADDR), DAYS, rargs);
-        String rwhere = f.where(rargs);
+        String rfrom = destFrom(f, List.of(Dim.RADDR), rargs);
+        if (rfrom == null) rfrom = source(f, List.of(Dim.RADDR), DAYS, rargs).from() + f.where(rargs);
         String sql = "SELECT coalesce(sum(x.s), 0), coalesce(sum(x.r), 0), coalesce(sum(x.n), 0), coalesce(sum(x.k), 0),"
                 + " count(DISTINCT i.exe_id), min(x.mi), max(x.ma) FROM (SELECT f.ident_id AS iid, sum(f.sent) AS s,"
                 + " sum(f.recv) AS r, sum(f.conns) AS n, " + src.windows() + " AS k, min(f.time) AS mi, max(f.time) AS ma"
                 + src.from() + where + " GROUP BY f.ident_id) x" + IDENT_JOIN;
-        String remotes = "SELECT count(DISTINCT f.raddr)" + rsrc.from() + rwhere;
+        String remotes = "SELECT count(DISTINCT f.raddr)" + rfrom;
         return db.read(c -> {
             long sent, recv, conns, rows, procs, nRemotes;
             Long first, last;
@@ -169,9 +248,8 @@ final class Views {
     }
 
     /** The inner, per-identity aggregation with the flow columns of {@code dims} as x.d0, x.d1... */
-    private String inner(Filter f, List<Dim> dims, String extraSelect, String extraGroup, boolean pids,
-                         long grain, List<Object> args) {
-        Source src = source(f, dims, pids ? 0 : grain, args);
+    private String inner(Filter f, List<Dim> dims, String extraSelect, String extraGroup, long grain, List<Object> args) {
+        Source src = source(f, dims, grain, args);
         StringBuilder sel = new StringBuilder("SELECT f.ident_id AS iid");
         StringBuilder grp = new StringBuilder(" GROUP BY f.ident_id");
         for (int i = 0; i < dims.size(); i++) {
@@ -183,10 +261,8 @@ final class Views {
             sel.append(", ").append(extraSelect);
             grp.append(", ").append(extraGroup);
         }
-        // Distinct pids cost a sort per group; only the process tree asks for them.
         return sel + ", sum(f.sent) AS s, sum(f.recv) AS r, sum(f.conns) AS n, " + src.windows() + " AS k,"
-                + " min(f.time) AS mi, max(f.time) AS ma" + (pids ? ", count(DISTINCT f.pid) AS np" : "")
-                + src.from() + f.where(args) + grp;
+                + " min(f.time) AS mi, max(f.time) AS ma" + src.from() + f.where(args) + grp;
     }
 
     /** A dimension's expression over the inner aggregation joined to the identity tables. */
@@ -196,12 +272,13 @@ final class Views {
 
     List<Group> groups(Filter f, List<Dim> by, Order order, int limit) {
         List<Object> args = new ArrayList<>();
+        String from = destFrom(f, by, args);
         List<String> exprs = new ArrayList<>();
-        for (int i = 0; i < by.size(); i++) exprs.add(outer(by, i));
+        for (int i = 0; i < by.size(); i++) exprs.add(from != null ? by.get(i).sql : outer(by, i));
+        if (from == null) from = " FROM (" + inner(f, by, null, null, DAYS, args) + ") x" + IDENT_JOIN;
         String groupBy = String.join(", ", exprs);
-        String sql = "SELECT " + groupBy + ", sum(x.s), sum(x.r), sum(x.n), sum(x.k), min(x.mi), max(x.ma) FROM ("
-                + inner(f, by, null, null, false, DAYS, args) + ") x" + IDENT_JOIN + " GROUP BY " + groupBy
-                + " ORDER BY " + order.sql + ", " + groupBy + " LIMIT ?";
+        String sql = "SELECT " + groupBy + ", sum(x.s), sum(x.r), sum(x.n), sum(x.k), min(x.mi), max(x.ma)" + from
+                + " GROUP BY " + groupBy + " ORDER BY " + order.sql + ", " + groupBy + " LIMIT ?";
         args.add(limit);
         return db.read(c -> {
             List<Group> out = new ArrayList<>();
@@ -268,7 +345,7 @@ final class Views {
         // Rollup rows carry their bucket's start: hours land in the right chart bucket only when
         // buckets are whole hours, UTC days only when buckets are whole days starting at UTC midnight.
         long grain = bucket % 86_400 == 0 && off % 86_400 == 0 ? DAYS : bucket % 3600 == 0 && off % 3600 == 0 ? 3600 : 0;
-        String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", false, grain, innerArgs);
+        String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", grain, innerArgs);
         // The bucket's four values come first in the inner SELECT, before the filter's.
         List<Object> all = new ArrayList<>(args);
         all.addAll(innerArgs);
@@ -324,8 +401,20 @@ final class Views {
      */
     List<Proc> processes(Filter f, int limit) {
         List<Object> args = new ArrayList<>();
+        String sums = inner(f, List.of(), null, null, DAYS, args);
+        // Distinct pids are only in the raw windows. Without a destination filter they are
+        // counted from the (identity, time, pid...) index alone, one range per identity and
+        // no table row read; the traffic comes from the rollups. A rollup row stands for the
+        // lowest idents row of its identity, so the pids join per idents row, not per group.
+        boolean destFilter = f.eq().keySet().stream().anyMatch(d -> d.flow() && d != Dim.PID && d != Dim.LPORT);
+        String pids = "SELECT f.ident_id AS iid, count(DISTINCT f.pid) AS np FROM "
+                + (destFilter ? "flows" : "flow_windows") + " f" + f.where(args)
+                + " AND f.ident_id IN (SELECT id FROM idents) GROUP BY f.ident_id";
         String sql = "SELECT e.path, i.name, max(e.sha256), max(i.user), sum(x.np), sum(x.s), sum(x.r),"
-                + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (" + inner(f, List.of(), null, null, true, 0, args) + ") x"
+                + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (SELECT u.iid AS iid, sum(u.s) AS s,"
+                + " sum(u.r) AS r, sum(u.n) AS n, min(u.mi) AS mi, max(u.ma) AS ma, sum(u.np) AS np FROM ("
+                + "SELECT iid, s, r, n, mi, ma, 0 AS np FROM (" + sums + ") UNION ALL SELECT iid, 0, 0, 0, NULL, NULL, np"
+                + " FROM (" + pids + ")) u GROUP BY u.iid) x"
                 + IDENT_JOIN + " GROUP BY e.path, i.name, pe.path, i.pname ORDER BY sum(x.s) + sum(x.r) DESC LIMIT ?";
         args.add(limit);
         record Raw(Proc p, String pexe, String pname) {
@@ -416,26 +505,34 @@ final class Views {
     /** Remote addresses (with domain), largest first, each with the processes that talked to it. */
     List<Destination> destinations(Filter f, int limit) {
         List<Object> args = new ArrayList<>();
-        Source src = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.RPORT, Dim.PROTO), DAYS, args);
-        String where = f.where(args);
-        String sql = "SELECT f.raddr, f.domain, group_concat(DISTINCT f.rport), group_concat(DISTINCT f.proto),"
-                + " sum(f.sent), sum(f.recv), sum(f.conns), min(f.time), max(f.time)" + src.from() + where
-                + " GROUP BY f.raddr, f.domain ORDER BY sum(f.sent) + sum(f.recv) DESC, f.raddr LIMIT ?";
+        List<Dim> dims = List.of(Dim.RADDR, Dim.DOMAIN, Dim.RPORT, Dim.PROTO);
+        // Ports and protocols in order, so that the text does not depend on which table answered.
+        String lists = "SELECT f.raddr, f.domain, group_concat(DISTINCT f.rport ORDER BY f.rport),"
+                + " group_concat(DISTINCT f.proto ORDER BY f.proto), ";
+        String order = " GROUP BY f.raddr, f.domain ORDER BY %s DESC, f.raddr LIMIT ?";
+        String from = destFrom(f, dims, args);
+        // The per-destination sums also name their rollup destinations, for the breakdown below.
+        String sql = from != null ? lists + "sum(x.s), sum(x.r), sum(x.n), min(x.mi), max(x.ma), json_group_array(f.id)"
+                + from + order.formatted("sum(x.s) + sum(x.r)")
+                : lists + "sum(f.sent), sum(f.recv), sum(f.conns), min(f.time), max(f.time), NULL"
+                        + source(f, dims, DAYS, args).from() + f.where(args) + order.formatted("sum(f.sent) + sum(f.recv)");
         args.add(limit);
         record Top(String raddr, String domain, String ports, String protos, long sent, long recv, long conns,
-                   long first, long last) {
+                   long first, long last, String dests) {
         }
         return db.read(c -> {
             List<Top> top = new ArrayList<>();
             try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) top.add(new Top(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9)));
+                        rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getString(10)));
             }
+            String dests = from == null ? null : top.stream().map(t -> t.dests().substring(1, t.dests().length() - 1))
+                    .collect(java.util.stream.Collectors.joining(",", "[", "]"));
             Map<String, List<PerProcess>> per = new HashMap<>();
             List<String> addrs = top.stream().map(Top::raddr).filter(java.util.Objects::nonNull).distinct().toList();
             if (!addrs.isEmpty() || top.stream().anyMatch(t -> t.raddr() == null)) {
                 List<Object> a2 = new ArrayList<>();
-                Source src2 = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.EXE, Dim.NAME), DAYS, a2);
+                Source src2 = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.EXE, Dim.NAME), DAYS, dests, a2);
                 String w2 = f.where(a2);
                 List<String> terms = new ArrayList<>();
                 if (!addrs.isEmpty()) {

@@ -88,7 +88,32 @@ class RollupReportTest {
         assertThat(s.writer().flush(Duration.ofMinutes(2))).isTrue();
     }
 
-    private static Connection raw(Path db) throws Exception {
+    /**
+     * Creates {@code db} at schema {@code version} and copies the history of {@code current}
+     * into it, ids included, through the old schema's own tables, views and triggers (which
+     * fill what it derives: a schema-7 flows view its destinations, idents their rollup ids).
+     */
+    static void copyIntoOldSchema(Path current, Path db, int version) throws Exception {
+        try (Connection c = Sqlite.openWriter(db, Duration.ofSeconds(5))) {
+            Schema.migrate(c, db, Schema.MIGRATIONS.subList(0, version));
+            try (Statement st = c.createStatement()) {
+                st.execute("ATTACH DATABASE '" + current + "' AS cur");
+                for (String t : List.of("exes", "idents", "flows")) {
+                    List<String> cols = new ArrayList<>();
+                    try (ResultSet rs = st.executeQuery("SELECT name FROM main.pragma_table_info('" + t + "')")) {
+                        while (rs.next()) {
+                            if (!List.of("dest_id", "rollup_id").contains(rs.getString(1))) cols.add(rs.getString(1));
+                        }
+                    }
+                    String list = String.join(", ", cols);
+                    st.execute("INSERT INTO main." + t + " (" + list + ") SELECT " + list + " FROM cur." + t);
+                }
+                st.execute("DETACH DATABASE cur");
+            }
+        }
+    }
+
+    static Connection raw(Path db) throws Exception {
         return DriverManager.getConnection("jdbc:sqlite:" + db);
     }
 
@@ -147,21 +172,7 @@ class RollupReportTest {
         try (Store s = Store.open(current)) {
             store(s, h);
         }
-        try (Connection c = Sqlite.openWriter(db, Duration.ofSeconds(5))) {
-            Schema.migrate(c, db, Schema.MIGRATIONS.subList(0, 5));
-            try (Statement st = c.createStatement()) {
-                st.execute("ATTACH DATABASE '" + current + "' AS cur");
-                for (String t : List.of("exes", "idents", "flows")) {
-                    List<String> cols = new ArrayList<>();
-                    try (ResultSet rs = st.executeQuery("SELECT name FROM pragma_table_info('" + t + "')")) {
-                        while (rs.next()) cols.add(rs.getString(1));
-                    }
-                    String list = String.join(", ", cols);
-                    st.execute("INSERT INTO main." + t + " (" + list + ") SELECT " + list + " FROM cur." + t);
-                }
-                st.execute("DETACH DATABASE cur");
-            }
-        }
+        copyIntoOldSchema(current, db, 5);
         try (Store s = Store.open(db); Reader r = s.reader()) {
             Report.Result got = r.report(spec(BASE, BASE.plus(Duration.ofDays(5)), List.of(Dim.EXE, Dim.DOMAIN)));
             assertThat(got.rows()).isEqualTo(reference(flatten(h), BASE, BASE.plus(Duration.ofDays(5)),

@@ -1,0 +1,200 @@
+package io.peekd.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.peekd.flow.FlowRow;
+import io.peekd.flow.Identity;
+import io.peekd.store.Store;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every view that reads rollups against the same view over the raw windows only, on one
+ * real database, for ranges with and without whole days and hours and with filters the
+ * rollups can and cannot answer. Sums, counts and lists must be equal; first and last seen
+ * may only be rounded down to the start of the hour or day that answered.
+ */
+class WebRollupsTest {
+
+    @TempDir
+    static Path dir;
+
+    static Db db;
+    static Views rollups, raw;
+    static final Instant BASE = Instant.parse("2026-03-02T00:00:00Z");
+
+    @BeforeAll
+    static void create() throws Exception {
+        Random rnd = new Random(7);
+        List<Identity> ids = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            ids.add(TestDb.id("/usr/bin/app-" + i / 2, "app-" + i / 2, "app --n " + i, String.format("%02x", i / 2),
+                    3000 + i, "/usr/bin/parent-" + i % 3, "parent-" + i % 3, 1000 + i % 2, "user" + i % 2,
+                    i % 5 == 0 ? "ct" : null));
+        }
+        // Another command line of the first: a second idents row behind the same rollup identity.
+        ids.add(TestDb.id("/usr/bin/app-0", "app-0", "app --other", "00", 3000, "/usr/bin/parent-0", "parent-0", 1000,
+                "user0", "ct"));
+        // No '' domain: the rollups keep unknown values as '' and read them back as null.
+        String[] domains = {"a.example", "b.example", null};
+        List<FlowRow> rows = new ArrayList<>();
+        long t = BASE.getEpochSecond();
+        for (int i = 0; i < 4000; i++) {
+            t += 1 + rnd.nextInt(120); // about 2.8 days
+            Identity id = ids.get(rnd.nextInt(ids.size()));
+            int remote = rnd.nextInt(40);
+            String raddr = remote == 39 ? null : remote % 7 == 0 ? "2001:db8::" + remote : "198.51.100." + remote;
+            int rport = remote == 39 ? -1 : new int[] {443, 80, 53, 22}[remote % 4];
+            FlowRow r = new FlowRow(Instant.ofEpochSecond(t), id, remote % 4 == 2 ? "udp" : "tcp",
+                    raddr != null && raddr.contains(":") ? 6 : 4, "10.0.0.2", 40000 + rnd.nextInt(4), raddr, rport,
+                    domains[remote % domains.length], "dns", "high", rnd.nextInt(100_000), rnd.nextInt(1_000_000),
+                    rnd.nextInt(3));
+            rows.add(r);
+            // The same window stored twice: a merge into the stored row.
+            if (rnd.nextInt(15) == 0) rows.add(r);
+        }
+        Path file = dir.resolve("peekd.db");
+        try (Store s = Store.open(file)) {
+            for (int i = 0; i < rows.size(); i += 50) {
+                assertThat(s.writer().submit(rows.subList(i, Math.min(rows.size(), i + 50)))).isTrue();
+            }
+            assertThat(s.writer().flush(Duration.ofMinutes(2))).isTrue();
+        }
+        db = new Db(file, 2);
+        rollups = new Views(db, true);
+        raw = new Views(db, false);
+    }
+
+    @AfterAll
+    static void close() {
+        db.close();
+    }
+
+    /** Whole days with hours and seconds at both edges; hours only; less than two hours (raw only). */
+    static final List<Filter> RANGES = List.of(
+            range(BASE.plusSeconds(3 * 3600 + 17), BASE.plus(Duration.ofDays(2)).plusSeconds(5 * 3600 + 3)),
+            range(BASE, BASE.plus(Duration.ofDays(3))),
+            range(BASE.plusSeconds(86_400 + 600), BASE.plusSeconds(86_400 + 9 * 3600 + 59)),
+            range(BASE.plusSeconds(7000), BASE.plusSeconds(7000 + 5400)));
+
+    static Filter range(Instant from, Instant to) {
+        return new Filter(from.getEpochSecond(), to.getEpochSecond(), Map.of());
+    }
+
+    static Filter with(Filter f, Dim d, String... values) {
+        Map<Dim, List<String>> eq = new EnumMap<>(Dim.class);
+        eq.putAll(f.eq());
+        eq.put(d, List.of(values));
+        return new Filter(f.from(), f.to(), eq);
+    }
+
+    /** Filters per destination (the per-destination rollups), per identity, and on raw-only fields. */
+    static final List<UnaryOperator<Filter>> FILTERS = List.of(f -> f, f -> with(f, Dim.RPORT, "443", "22"),
+            f -> with(f, Dim.DOMAIN, ""), f -> with(f, Dim.DOMAIN, "a.example", "b.example"), f -> with(f, Dim.FAMILY, "6"),
+            f -> with(f, Dim.EXE, "/usr/bin/app-2"), f -> with(f, Dim.LPORT, "40001"), f -> with(f, Dim.PID, "3004"));
+
+    static void rounded(long got, long want, String what) {
+        assertThat(got).as(what).isLessThanOrEqualTo(want).isGreaterThan(want - 86_400);
+    }
+
+    @Test
+    void summariesAreEqual() {
+        for (Filter r : RANGES) {
+            for (UnaryOperator<Filter> fo : FILTERS) {
+                Filter f = fo.apply(r);
+                Views.Summary a = rollups.summary(f), b = raw.summary(f);
+                assertThat(List.of(a.sent(), a.recv(), a.conns(), a.rows(), a.processes(), a.remotes())).as("%s", f)
+                        .isEqualTo(List.of(b.sent(), b.recv(), b.conns(), b.rows(), b.processes(), b.remotes()));
+                if (b.first() != null) rounded(a.first(), b.first(), "first " + f);
+            }
+        }
+        assertThat(raw.summary(RANGES.getFirst()).remotes()).isGreaterThan(30);
+    }
+
+    @Test
+    void groupsByDestinationAndIdentityAreEqual() {
+        List<List<Dim>> bys = List.of(List.of(Dim.RPORT), List.of(Dim.RADDR), List.of(Dim.DOMAIN),
+                List.of(Dim.PROTO, Dim.FAMILY), List.of(Dim.RPORT, Dim.DOMAIN), List.of(Dim.EXE), List.of(Dim.EXE, Dim.RPORT));
+        for (Filter r : RANGES) {
+            for (UnaryOperator<Filter> fo : FILTERS) {
+                Filter f = fo.apply(r);
+                for (List<Dim> by : bys) {
+                    for (Views.Order o : List.of(Views.Order.TOTAL, Views.Order.CONNS)) {
+                        List<Views.Group> a = rollups.groups(f, by, o, 1000), b = raw.groups(f, by, o, 1000);
+                        assertThat(a).as("%s by %s", f, by).hasSameSizeAs(b);
+                        for (int i = 0; i < a.size(); i++) {
+                            Views.Group x = a.get(i), y = b.get(i);
+                            assertThat(List.of(x.key(), x.sent(), x.recv(), x.conns(), x.rows())).as("%s by %s", f, by)
+                                    .isEqualTo(List.of(y.key(), y.sent(), y.recv(), y.conns(), y.rows()));
+                            rounded(x.first(), y.first(), "first");
+                            rounded(x.last(), y.last(), "last");
+                        }
+                    }
+                }
+            }
+        }
+        // A limit takes the same top groups.
+        assertThat(rollups.groups(RANGES.getFirst(), List.of(Dim.RADDR), Views.Order.TOTAL, 5).stream().map(Views.Group::key))
+                .isEqualTo(raw.groups(RANGES.getFirst(), List.of(Dim.RADDR), Views.Order.TOTAL, 5).stream().map(Views.Group::key).toList());
+    }
+
+    @Test
+    void destinationsAndTheirProcessesAreEqual() {
+        for (Filter r : RANGES) {
+            for (UnaryOperator<Filter> fo : FILTERS) {
+                Filter f = fo.apply(r);
+                for (int limit : List.of(1000, 7)) {
+                    List<Views.Destination> a = rollups.destinations(f, limit), b = raw.destinations(f, limit);
+                    assertThat(a).as("%s", f).hasSameSizeAs(b);
+                    for (int i = 0; i < a.size(); i++) {
+                        Views.Destination x = a.get(i), y = b.get(i);
+                        assertThat(List.of(String.valueOf(x.raddr()), String.valueOf(x.domain()), x.ports(), x.protos(),
+                                x.sent(), x.recv(), x.conns())).as("%s", f).isEqualTo(List.of(String.valueOf(y.raddr()),
+                                String.valueOf(y.domain()), y.ports(), y.protos(), y.sent(), y.recv(), y.conns()));
+                        assertThat(x.processes()).as("processes of %s in %s", y.raddr(), f).isEqualTo(y.processes());
+                        rounded(x.first(), y.first(), "first");
+                        rounded(x.last(), y.last(), "last");
+                    }
+                }
+            }
+        }
+        Views.Destination top = raw.destinations(RANGES.get(1), 1).getFirst();
+        assertThat(top.processes()).hasSizeGreaterThan(1);
+    }
+
+    @Test
+    void processTreesAreEqual() {
+        for (Filter r : RANGES) {
+            for (UnaryOperator<Filter> fo : FILTERS) {
+                Filter f = fo.apply(r);
+                assertThat(flat(rollups.processes(f, 1000), "")).as("%s", f).isEqualTo(flat(raw.processes(f, 1000), ""));
+            }
+        }
+        // Two idents rows (command lines) of one program: their pids add up in its node.
+        // app-0: two idents rows of one rollup identity, both pid 3000 (counted once per idents
+        // row, as the raw view always did), and one of another identity (3001).
+        assertThat(flat(raw.processes(RANGES.get(1), 1000), "")).anyMatch(s -> s.contains("/usr/bin/app-0 ") && s.contains(" pids 3 "));
+    }
+
+    /** The tree as lines, without first and last seen, which a rollup rounds. */
+    private static List<String> flat(List<Views.Proc> procs, String indent) {
+        List<String> out = new ArrayList<>();
+        for (Views.Proc p : procs) {
+            out.add(indent + p.exe() + " " + p.name() + " " + p.sha256() + " " + p.user() + " pids " + p.pids() + " "
+                    + p.sent() + " " + p.recv() + " " + p.conns());
+            out.addAll(flat(p.children(), indent + "  "));
+        }
+        return out;
+    }
+}

@@ -36,14 +36,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define TCP_SYN_SENT 2
 #define TCP_CLOSE 7
 
-/* Sized by userspace before load (config); these are defaults. Entries are
- * allocated on first sight of a flow rather than preallocated: a preallocated
- * map's elements live in one large vmalloc area of 4 KiB pages, and every
- * lookup from a send or receive touched a page the TLB had usually lost since
- * the last syscall; kmalloc'd elements sit in the direct map. */
+/* Sized by userspace before load (config); these are defaults. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 131072);
 	__type(key, struct peekd_flow_key);
 	__type(value, struct peekd_flow_val);
@@ -87,20 +82,6 @@ struct sk_info {
 	__u64 pend_recv;
 	__u64 pend_sent_calls;
 	__u64 pend_recv_calls;
-	/* The executable of the last process generation that used this socket,
-	 * so that repeated calls skip the walk from the task to its executable's
-	 * inode (four dependent loads, mostly cache misses on a busy machine).
-	 * Valid for (id_tgid, id_start, id_exec): tgid and start time name a
-	 * process instance across pid reuse, and task->self_exec_id goes up at
-	 * every exec while threads and forks copy it. id_seq is a sequence count:
-	 * odd while a writer is inside, so a reader never mixes two writers'
-	 * fields (parent and child sending on one socket at once). */
-	__u32 id_seq;
-	__u32 id_tgid;
-	__u64 id_start;
-	__u64 id_exec;
-	__u64 id_ino;
-	__u32 id_dev;
 };
 
 #define CACHE_EMPTY 0
@@ -180,23 +161,17 @@ static __always_inline void stat_add(__u32 idx, __u64 n)
 		*v += n;
 }
 
-/* Who the task is, except for its executable (fill_exe). */
-static __always_inline void fill_who(struct peekd_flow_key *k, struct task_struct *t)
+static __always_inline void fill_proc(struct peekd_flow_key *k)
 {
-	/* A load, where bpf_get_current_pid_tgid() would be a helper call. */
-	k->tgid = t->tgid;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	k->tgid = bpf_get_current_pid_tgid() >> 32;
 	/* The real uid straight from the credentials: the number
 	 * bpf_get_current_uid_gid() returns in the initial user namespace, at a
-	 * fraction of that helper's cost (measured: about 65 ns per call). The
-	 * uid is read every time, not cached: setuid() changes it without exec. */
+	 * fraction of that helper's cost (measured: about 65 ns per call). */
 	k->uid = t->cred->uid.val;
 	/* Direct, CO-RE-relocated loads through BTF pointers: each one is a
 	 * single instruction, where BPF_CORE_READ would be a helper call. */
 	k->start_ns = t->group_leader->start_boottime;
-}
-
-static __always_inline void fill_exe(struct peekd_flow_key *k, struct task_struct *t)
-{
 	struct mm_struct *mm = t->mm;
 	struct file *exe = mm ? mm->exe_file : 0;
 	if (exe) {
@@ -204,52 +179,6 @@ static __always_inline void fill_exe(struct peekd_flow_key *k, struct task_struc
 		k->exe_ino = ino->i_ino;
 		k->exe_dev = ino->i_sb->s_dev;
 	}
-}
-
-static __always_inline void fill_proc(struct peekd_flow_key *k)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	fill_who(k, t);
-	fill_exe(k, t);
-}
-
-#define barrier() asm volatile("" ::: "memory")
-
-/* fill_proc through the socket's identity cache (see sk_info). The sequence
- * count relies on x86's ordering of plain loads and stores, which the build
- * targets (-D__TARGET_ARCH_x86); the compiler is held back by barrier(). */
-static __always_inline void fill_proc_cached(struct peekd_flow_key *k, struct task_struct *t, struct sk_info *si)
-{
-	fill_who(k, t);
-	if (!si) {
-		fill_exe(k, t);
-		return;
-	}
-	__u64 gen = t->self_exec_id;
-	__u32 seq = *(volatile __u32 *)&si->id_seq;
-	barrier();
-	if (seq && !(seq & 1) && si->id_tgid == k->tgid && si->id_start == k->start_ns && si->id_exec == gen) {
-		__u64 ino = si->id_ino;
-		__u32 dev = si->id_dev;
-		barrier();
-		if (*(volatile __u32 *)&si->id_seq == seq) {
-			k->exe_ino = ino;
-			k->exe_dev = dev;
-			return;
-		}
-	}
-	fill_exe(k, t);
-	if (seq & 1)
-		return; /* another writer is inside: leave it to them */
-	if (__sync_val_compare_and_swap(&si->id_seq, seq, seq + 1) != seq)
-		return;
-	si->id_tgid = k->tgid;
-	si->id_start = k->start_ns;
-	si->id_exec = gen;
-	si->id_ino = k->exe_ino;
-	si->id_dev = k->exe_dev;
-	/* xchg is a full barrier: the fields are written before the count is even again. */
-	__sync_lock_test_and_set(&si->id_seq, seq + 2);
 }
 
 /* Fills family, protocol and both endpoints from the socket. Returns 1 when
@@ -429,13 +358,11 @@ static __always_inline void flush_pending(struct sk_info *si)
 static __always_inline int account(struct sock *sk, __u64 bytes, int is_send)
 {
 	struct peekd_flow_key k = {};
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	struct sk_info *si = sk_info_get(sk, 1);
-	fill_proc_cached(&k, t, si);
+	fill_proc(&k);
 	int connected = fill_sock(sk, &k);
 	int per_socket_conn = connected;
 	if (!connected && (k.family == AF_INET || k.family == AF_INET6)) {
-		struct pending_pair *pp = bpf_task_storage_get(&pending, t, 0, 0);
+		struct pending_pair *pp = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
 		if (pp) {
 			struct pending_addr *p = is_send ? &pp->dst : &pp->src;
 			if (p->family) {
@@ -444,6 +371,7 @@ static __always_inline int account(struct sock *sk, __u64 bytes, int is_send)
 			}
 		}
 	}
+	struct sk_info *si = sk_info_get(sk, 1);
 	if (add_pending(si, &k, bytes, is_send))
 		return 0;
 	struct peekd_flow_val *v = flow_get(&k, 1, is_send ? bytes : 0, is_send ? 0 : bytes);
@@ -570,7 +498,7 @@ int BPF_PROG(on_tcp_rcv, struct sock *sk)
 	si->rcv_consumed = consumed;
 
 	struct peekd_flow_key k = {};
-	fill_proc_cached(&k, (struct task_struct *)bpf_get_current_task_btf(), si);
+	fill_proc(&k);
 	fill_sock(sk, &k);
 	if (add_pending(si, &k, delta, 0))
 		return 0;

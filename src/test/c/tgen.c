@@ -66,17 +66,25 @@ static const char *usage_text =
     "                    drop anything else in the kernel (default 0x7065656b)\n"
     "  --timeout S       hard limit for the whole run (default 10)\n"
     "  --fork            a forked child does the work and prints the JSON\n"
-    "  --hold S          tcp-send: keep the connection open S seconds after sending\n";
+    "  --hold S          tcp-send: keep the connection open S seconds after sending\n"
+    "  --then-exec PATH  tcp-send/tcp-recv: move the first half of --bytes, then exec PATH\n"
+    "                    (another tgen), which moves the rest on the same socket and prints\n"
+    "                    the JSON, with \"before_exec\": the bytes the first program moved\n"
+    "  --then-fork       tcp-send: send the first half of --bytes, then a forked child sends\n"
+    "                    the rest on the inherited socket and prints the JSON, with\n"
+    "                    \"parent_sent\" (the parent is the JSON's ppid)\n"
+    "  --fd N --prior N  (set by --then-exec) carry on with socket N after N bytes\n";
 
 static struct opts {
-    const char *mode, *listen, *src, *dev, *via, *file;
+    const char *mode, *listen, *src, *dev, *via, *file, *then_exec;
     const char *to[MAX_PEERS];
     int nto;
     long long bytes; /* -1 = not given */
     long count, conns, size, timeout, proto, ethertype, hold;
+    long long fd, prior;
     uint32_t token;
-    int connect, no_reply, fork;
-} o = {.via = "write", .bytes = -1, .count = -1, .conns = 1, .size = 64,
+    int connect, no_reply, fork, then_fork;
+} o = {.via = "write", .bytes = -1, .count = -1, .conns = 1, .size = 64, .fd = -1, .prior = -1,
        .timeout = 10, .proto = 253, .ethertype = 0x88b5, .token = 0x7065656b};
 
 static struct { long long sent, recv, payload, file_bytes; long conns, dgram_sent, dgram_recv; } g;
@@ -570,9 +578,79 @@ static int tcp_connect(void)
     return fd;
 }
 
+/* Reads exactly n bytes (the first half of a --then-exec download). */
+static void recv_exact(int fd, long long n)
+{
+    while (n > 0) {
+        long r = chk(recv(fd, buf, n < CHUNK ? n : CHUNK, 0), "recv");
+        if (r == 0)
+            fail("the peer closed %lld bytes early", n);
+        if (r > 0) {
+            g.recv += r;
+            n -= r;
+        }
+    }
+}
+
+/*
+ * --then-exec / --then-fork: this program moves the first half of --bytes on
+ * the socket and hands it over, so that the kernel's per-socket caches meet a
+ * new program (exec: same pid and start time) or a new process (fork).
+ */
+static void hand_over(int fd)
+{
+    int sending = !strcmp(o.mode, "tcp-send");
+    if (!sending && strcmp(o.mode, "tcp-recv"))
+        fail("--then-exec and --then-fork need tcp-send or tcp-recv");
+    if (o.then_fork && !sending)
+        fail("--then-fork needs tcp-send");
+    long long half = (o.bytes < 0 ? 0 : o.bytes) / 2;
+    if (sending)
+        send_stream(fd, half);
+    else
+        recv_exact(fd, half);
+    o.bytes -= half;
+    if (o.then_fork) {
+        fflush(NULL);
+        pid_t child = fork();
+        if (child < 0)
+            die("fork");
+        if (child > 0) { /* the parent keeps its copy of the socket open and waits */
+            int st;
+            while (waitpid(child, &st, 0) < 0)
+                if (errno != EINTR)
+                    die("waitpid");
+            exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+        }
+        alarm(o.timeout); /* a child does not inherit the parent's alarm */
+        jx(",\"parent_sent\":%lld", g.sent);
+        g.sent = 0;
+        return;
+    }
+    char sfd[24], sbytes[24], sprior[24], stimeout[24];
+    snprintf(sfd, sizeof sfd, "%d", fd);
+    snprintf(sbytes, sizeof sbytes, "%lld", o.bytes);
+    snprintf(sprior, sizeof sprior, "%lld", sending ? g.sent : g.recv);
+    snprintf(stimeout, sizeof stimeout, "%ld", o.timeout);
+    fflush(NULL);
+    execl(o.then_exec, o.then_exec, o.mode, "--fd", sfd, "--bytes", sbytes, "--prior", sprior,
+          "--timeout", stimeout, (char *)NULL);
+    die("exec %s", o.then_exec);
+}
+
 static void tcp_client(void)
 {
-    int fd = tcp_connect();
+    int fd;
+    if (o.fd >= 0) { /* exec'd by --then-exec: the socket is already connected */
+        fd = o.fd;
+        g.conns++;
+        jendpoints(fd);
+        jx(",\"before_exec\":%lld", o.prior);
+    } else {
+        fd = tcp_connect();
+    }
+    if (o.then_exec || o.then_fork)
+        hand_over(fd);
     if (!strcmp(o.mode, "tcp-send")) {
         send_stream(fd, o.bytes < 0 ? 0 : o.bytes);
         if (o.hold > 0) {
@@ -1023,6 +1101,7 @@ static void parse_args(int argc, char **argv)
         if (!strcmp(a, "--connect")) o.connect = 1;
         else if (!strcmp(a, "--no-reply")) o.no_reply = 1;
         else if (!strcmp(a, "--fork")) o.fork = 1;
+        else if (!strcmp(a, "--then-fork")) o.then_fork = 1;
         else flag = 0;
         if (flag)
             continue;
@@ -1044,6 +1123,9 @@ static void parse_args(int argc, char **argv)
         else if (!strcmp(a, "--size")) o.size = num(v, a);
         else if (!strcmp(a, "--timeout")) o.timeout = num(v, a);
         else if (!strcmp(a, "--hold")) o.hold = num(v, a);
+        else if (!strcmp(a, "--then-exec")) o.then_exec = v;
+        else if (!strcmp(a, "--fd")) o.fd = num(v, a);
+        else if (!strcmp(a, "--prior")) o.prior = num(v, a);
         else if (!strcmp(a, "--proto")) o.proto = num(v, a);
         else if (!strcmp(a, "--ethertype")) o.ethertype = num(v, a);
         else if (!strcmp(a, "--token")) {

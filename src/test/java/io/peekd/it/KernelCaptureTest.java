@@ -262,6 +262,54 @@ class KernelCaptureTest {
         }
     }
 
+    /*
+     * The kernel remembers in each socket's storage which executable last used it, keyed by
+     * pid, start time and exec count. exec() keeps the pid, the start time and the socket:
+     * what the new program moves is its own, sending (on_send) and receiving (on_tcp_rcv).
+     */
+    @Test
+    void execKeepingASocketGivesTheNewProgramItsBytes() throws Exception {
+        Path sink = exe("xsink"), up1 = exe("xup1"), up2 = exe("xup2");
+        long bytes = 400_009;
+        try (Tgen.Running server = Tgen.start(sink, "tcp-sink", "--listen", "127.0.0.1:0", "--bytes", Long.toString(bytes))) {
+            Tgen.Result c = Tgen.run(up1, "tcp-send", "--to", "127.0.0.1:" + server.port(), "--bytes", Long.toString(bytes),
+                    "--then-exec", up2.toString());
+            server.await();
+            assertThat(c.get("before_exec") + c.sent()).isEqualTo(bytes);
+            assertTotals(up1, c.get("before_exec"), 0);
+            assertTotals(up2, c.sent(), 0);
+        }
+        Path source = exe("xsource"), down1 = exe("xdown1"), down2 = exe("xdown2");
+        try (Tgen.Running server = Tgen.start(source, "tcp-source", "--listen", "[::1]:0", "--bytes", Long.toString(bytes))) {
+            Tgen.Result c = Tgen.run(down1, "tcp-recv", "--to", "[::1]:" + server.port(), "--bytes", Long.toString(bytes),
+                    "--then-exec", down2.toString());
+            server.await();
+            assertThat(c.get("before_exec") + c.recv()).isEqualTo(bytes);
+            assertTotals(down1, 0, c.get("before_exec"));
+            assertTotals(down2, 0, c.recv());
+        }
+    }
+
+    /* Unlike forkedChildGetsTheBytesAndNamesItsParent, the parent used the socket before the fork. */
+    @Test
+    void forkedChildSendingOnItsParentsSocketGetsItsOwnBytes() throws Exception {
+        Path sink = exe("fssink"), cli = exe("fshare");
+        long bytes = 300_007;
+        try (Tgen.Running server = Tgen.start(sink, "tcp-sink", "--listen", "127.0.0.1:0", "--bytes", Long.toString(bytes))) {
+            Tgen.Result c = Tgen.run(cli, "tcp-send", "--to", "127.0.0.1:" + server.port(), "--bytes", Long.toString(bytes),
+                    "--then-fork");
+            server.await();
+            long parentSent = c.get("parent_sent");
+            int parent = (int) c.get("ppid");
+            assertThat(parentSent + c.sent()).isEqualTo(bytes);
+            List<JsonNode> rows = settled(cli, bytes, 0);
+            assertThat(rows.stream().filter(r -> r.get("pid").asInt() == parent).mapToLong(r -> r.get("sent").asLong()).sum())
+                    .as("sent by the parent %d", parent).isEqualTo(parentSent);
+            assertThat(rows.stream().filter(r -> r.get("pid").asInt() == c.pid()).mapToLong(r -> r.get("sent").asLong()).sum())
+                    .as("sent by the child %d", c.pid()).isEqualTo(c.sent());
+        }
+    }
+
     @Test
     void processInItsOwnPidAndMountNamespace() throws Exception {
         Path srv = exe("nssink"), cli = exe("contained");

@@ -53,11 +53,6 @@ final class AlertsCommand implements Callable<Integer> {
         return 2;
     }
 
-    /** The subcommand's --config, or else the one given before the subcommand. */
-    static Config load(ConfigOption own, AlertsCommand parent) {
-        boolean ownGiven = !own.file.equals(io.peekd.config.ConfigLoader.DEFAULT_PATH);
-        return ownGiven || parent == null ? own.load() : parent.config.load();
-    }
 
     static String local(Instant t) {
         return t == null ? "-" : LOCAL.format(t.atZone(ZoneId.systemDefault()));
@@ -95,23 +90,15 @@ final class AlertsCommand implements Callable<Integer> {
             description = {"Check an alerts file without a daemon, and show its rules.",
                     "Exit code 0 when it would load, 2 with every problem listed (rule, key and line).",
                     "Example: peekd alerts test /etc/peekd/alerts.toml"})
-    static final class Test implements Callable<Integer> {
-        @Mixin
-        ConfigOption config;
-
-        @CommandLine.ParentCommand
-        AlertsCommand parent;
+    static final class Test extends Subcommand {
 
         @Parameters(paramLabel = "FILE", arity = "0..1",
                 description = "The rules file to check (default: [alerts] file of the config).")
         Path file;
 
-        @Spec
-        CommandSpec spec;
-
         @Override
         public Integer call() {
-            Path f = file != null ? file : load(config, parent).alerts().file();
+            Path f = file != null ? file : loadConfig().alerts().file();
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             try {
@@ -137,22 +124,14 @@ final class AlertsCommand implements Callable<Integer> {
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = {"Show the daemon's active alert rules, how often each fired and how many alerts",
                     "dedup_seconds and max_per_hour suppressed. Without a running daemon, shows the rules of the file."})
-    static final class ListRules implements Callable<Integer> {
-        @Mixin
-        ConfigOption config;
-
-        @CommandLine.ParentCommand
-        AlertsCommand parent;
+    static final class ListRules extends Subcommand {
 
         @Option(names = "--json", description = "Print the daemon's alerts.json (rules, counters, last reload).")
         boolean json;
 
-        @Spec
-        CommandSpec spec;
-
         @Override
         public Integer call() throws IOException {
-            Config c = load(config, parent);
+            Config c = loadConfig();
             PrintWriter out = spec.commandLine().getOut();
             JsonNode live = liveStatus(c);
             if (json) {
@@ -197,19 +176,11 @@ final class AlertsCommand implements Callable<Integer> {
     @Command(name = "reload", mixinStandardHelpOptions = true,
             description = {"Make the running daemon read its alert rules again (as SIGHUP does), and show the result.",
                     "The file is checked first; a file with problems is not sent, and the daemon keeps its rules."})
-    static final class Reload implements Callable<Integer> {
-        @Mixin
-        ConfigOption config;
-
-        @CommandLine.ParentCommand
-        AlertsCommand parent;
-
-        @Spec
-        CommandSpec spec;
+    static final class Reload extends Subcommand {
 
         @Override
         public Integer call() throws Exception {
-            Config c = load(config, parent);
+            Config c = loadConfig();
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             Path f = c.alerts().file();
@@ -257,12 +228,7 @@ final class AlertsCommand implements Callable<Integer> {
     @Command(name = "log", mixinStandardHelpOptions = true,
             description = {"List fired alerts: rule, time, the matched flow and what the actions did.",
                     "Example: peekd alerts log --since 1d --json"})
-    static final class Log implements Callable<Integer> {
-        @Mixin
-        ConfigOption config;
-
-        @CommandLine.ParentCommand
-        AlertsCommand parent;
+    static final class Log extends Subcommand {
 
         @Option(names = "--since", paramLabel = "AGE", defaultValue = "1d",
                 description = "How far back to look: 30s, 15m, 1h, 1d, 2w... (default: ${DEFAULT-VALUE}).")
@@ -277,12 +243,9 @@ final class AlertsCommand implements Callable<Integer> {
         @Option(names = "--json", description = "Print a JSON array; each alert carries the matched row as \"flow\".")
         boolean json;
 
-        @Spec
-        CommandSpec spec;
-
         @Override
         public Integer call() throws IOException {
-            Config c = load(config, parent);
+            Config c = loadConfig();
             Instant from;
             try {
                 from = Instant.now().minus(Durations.parse(since));

@@ -19,13 +19,9 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code peekd db}: maintenance of the SQLite history. When the daemon runs, commands that
@@ -46,11 +42,6 @@ final class DbCommand {
     @Mixin
     ConfigOption config;
 
-    /** The subcommand's --config if given, else the one given to {@code db}. */
-    static Config load(ConfigOption own, DbCommand parent) {
-        boolean ownSet = !own.file.equals(io.peekd.config.ConfigLoader.DEFAULT_PATH);
-        return ownSet || parent == null ? own.load() : parent.config.load();
-    }
 
     /** Runs a write operation through the daemon when it runs, else on a store of our own. */
     private static <T> T write(Config c, String op, java.util.function.Function<JsonNode, T> remote, StoreWork<T> local)
@@ -83,19 +74,11 @@ final class DbCommand {
     @Command(name = "checkpoint", mixinStandardHelpOptions = true,
             description = {"Copy the write-ahead log (peekd.db-wal) into the database file and truncate it.",
                     "SQLite does this by itself as the log grows; run it before copying the file elsewhere."})
-    static final class Checkpoint implements Callable<Integer> {
-        @Mixin
-        ConfigOption config;
-
-        @ParentCommand
-        DbCommand parent;
-
-        @Spec
-        CommandSpec spec;
+    static final class Checkpoint extends Subcommand {
 
         @Override
         public Integer call() throws Exception {
-            Config c = load(config, parent);
+            Config c = loadConfig();
             DbOps.Checkpoint cp = write(c, "checkpoint",
                     n -> new DbOps.Checkpoint(n.path("busy").asBoolean(), n.path("log_pages").asLong(),
                             n.path("copied_pages").asLong()),
@@ -116,19 +99,11 @@ final class DbCommand {
     @Command(name = "integrity", mixinStandardHelpOptions = true,
             description = {"Check the whole file with SQLite's PRAGMA integrity_check and print a verdict.",
                     "It only reads (the daemon keeps recording meanwhile). Exit code 0: sound, 1: damaged."})
-    static final class Integrity implements Callable<Integer> {
-        @Mixin
-        ConfigOption config;
-
-        @ParentCommand
-        DbCommand parent;
-
-        @Spec
-        CommandSpec spec;
+    static final class Integrity extends Subcommand {
 
         @Override
         public Integer call() {
-            Config c = load(config, parent);
+            Config c = loadConfig();
             requireDb(c.paths().db());
             PrintWriter out = spec.commandLine().getOut();
             List<String> problems;
@@ -155,19 +130,11 @@ final class DbCommand {
             description = {"Give the pages freed by retention back to the file system.",
                     "With the daemon running, pages are freed a few MiB at a time between its writes.",
                     "A database from before schema version 2 must be converted once with the daemon stopped."})
-    static final class Vacuum implements Callable<Integer> {
-        @Mixin
-        ConfigOption config;
-
-        @ParentCommand
-        DbCommand parent;
-
-        @Spec
-        CommandSpec spec;
+    static final class Vacuum extends Subcommand {
 
         @Override
         public Integer call() throws Exception {
-            Config c = load(config, parent);
+            Config c = loadConfig();
             DbOps.Vacuum v = write(c, "vacuum",
                     n -> new DbOps.Vacuum(n.path("full").asBoolean(), n.path("freed_pages").asLong(),
                             n.path("bytes_before").asLong(), n.path("bytes_after").asLong()),
@@ -183,19 +150,11 @@ final class DbCommand {
     @Command(name = "migrate", mixinStandardHelpOptions = true,
             description = {"Upgrade the database to the schema of this peekd (the daemon also does it when it starts).",
                     "With the daemon running, it only reports the version: the daemon upgraded the file already."})
-    static final class Migrate implements Callable<Integer> {
-        @Mixin
-        ConfigOption config;
-
-        @ParentCommand
-        DbCommand parent;
-
-        @Spec
-        CommandSpec spec;
+    static final class Migrate extends Subcommand {
 
         @Override
         public Integer call() {
-            Config c = load(config, parent);
+            Config c = loadConfig();
             Path db = c.paths().db();
             PrintWriter out = spec.commandLine().getOut();
             int target = DbOps.currentSchemaVersion();
@@ -224,22 +183,14 @@ final class DbCommand {
     @Command(name = "stats", mixinStandardHelpOptions = true,
             description = {"Rows per table, the oldest and newest entry of each, the file size, free pages,",
                     "retention cutoffs and rows waiting for the off-host mirror."})
-    static final class Stats implements Callable<Integer> {
-        @Mixin
-        ConfigOption config;
-
-        @ParentCommand
-        DbCommand parent;
+    static final class Stats extends Subcommand {
 
         @Option(names = "--json", description = "Print the statistics as a JSON object.")
         boolean json;
 
-        @Spec
-        CommandSpec spec;
-
         @Override
         public Integer call() throws Exception {
-            Config c = load(config, parent);
+            Config c = loadConfig();
             PrintWriter out = spec.commandLine().getOut();
             JsonNode s;
             Path db = c.paths().db();

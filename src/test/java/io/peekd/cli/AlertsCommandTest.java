@@ -64,6 +64,10 @@ class AlertsCommandTest {
         assertThat(ok.rc()).isZero();
         assertThat(ok.out()).contains("1 rule, no problems").contains("curl-outbound").contains("exec");
         assertThat(peekd("alerts", "test", "--config", config.toString()).rc()).isZero();
+        // --config given to the group reaches the subcommand: the rules file is the config's.
+        Run viaGroup = peekd("alerts", "--config", config.toString(), "test");
+        assertThat(viaGroup.rc()).isZero();
+        assertThat(viaGroup.out()).contains(rules.toString()).contains("curl-outbound");
 
         Path bad = Files.writeString(dir.resolve("bad.toml"), "[[alerts]]\nname = \"b\"\nrport = \"http\"\n");
         Run no = peekd("alerts", "test", bad.toString());

@@ -399,10 +399,18 @@ static __always_inline int account(struct sock *sk, __u64 bytes, int is_send)
 	return 0;
 }
 
+/* Unix-domain and netlink sockets are local IPC (display server, D-Bus, audio,
+ * the kernel's own messages): neither a domain nor an IP, and on a desktop they
+ * would top every report. Only IP and packet sockets are accounted. */
+static __always_inline int network_family(__u16 family)
+{
+	return family == AF_INET || family == AF_INET6 || family == AF_PACKET;
+}
+
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(on_send, struct sock *sk, int ret, int flags)
 {
-	if (ret <= 0)
+	if (ret <= 0 || !network_family(sk->__sk_common.skc_family))
 		return 0;
 	return account(sk, ret, 1);
 }
@@ -413,6 +421,8 @@ int BPF_PROG(on_recv, struct sock *sk, int ret, int flags)
 	if (ret <= 0 || (flags & MSG_PEEK))
 		return 0;
 	__u16 family = sk->__sk_common.skc_family;
+	if (!network_family(family))
+		return 0;
 	__u16 proto = sk->sk_protocol;
 	if ((family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP)
 		return 0; /* counted from the TCP socket's own counters */
@@ -431,7 +441,7 @@ int BPF_PROG(on_send_fexit, struct socket *sock, struct msghdr *msg, int ret)
 	if (ret <= 0)
 		return 0;
 	struct sock *sk = sock->sk;
-	if (!sk)
+	if (!sk || !network_family(sk->__sk_common.skc_family))
 		return 0;
 	return account(sk, ret, 1);
 }
@@ -446,7 +456,7 @@ int BPF_PROG(on_recv_fexit, struct socket *sock, struct msghdr *msg, int flags, 
 		return 0;
 	__u16 family = sk->__sk_common.skc_family;
 	__u16 proto = sk->sk_protocol;
-	if ((family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP)
+	if (!network_family(family) || ((family == AF_INET || family == AF_INET6) && proto == IPPROTO_TCP))
 		return 0;
 	return account(sk, ret, 0);
 }

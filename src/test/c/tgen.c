@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -73,14 +75,17 @@ static const char *usage_text =
     "  --then-fork       tcp-send: send the first half of --bytes, then a forked child sends\n"
     "                    the rest on the inherited socket and prints the JSON, with\n"
     "                    \"parent_sent\" (the parent is the JSON's ppid)\n"
-    "  --fd N --prior N  (set by --then-exec) carry on with socket N after N bytes\n";
+    "  --fd N --prior N  (set by --then-exec) carry on with socket N after N bytes\n"
+    "  --unix-first N    before the mode, move N bytes each way over a Unix stream and a Unix\n"
+    "                    datagram socket pair, and ask the kernel's netlink for its links: local\n"
+    "                    IPC, which peekd must not count (not in the JSON's sent/recv)\n";
 
 static struct opts {
     const char *mode, *listen, *src, *dev, *via, *file, *then_exec;
     const char *to[MAX_PEERS];
     int nto;
     long long bytes; /* -1 = not given */
-    long count, conns, size, timeout, proto, ethertype, hold;
+    long count, conns, size, timeout, proto, ethertype, hold, unix_first;
     long long fd, prior;
     uint32_t token;
     int connect, no_reply, fork, then_fork;
@@ -1076,6 +1081,46 @@ static void packet_recv(void)
     close(fd);
 }
 
+/* Local IPC that a network monitor must leave out: it is neither a domain nor an IP. */
+static void unix_first(long n)
+{
+    int types[] = {SOCK_STREAM, SOCK_DGRAM};
+    for (int t = 0; t < 2; t++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, types[t], 0, sv) < 0)
+            die("socketpair");
+        for (long done = 0; done < n;) {
+            long w = chk(write(sv[0], buf, n - done < 1024 ? n - done : 1024), "unix write");
+            if (w <= 0)
+                continue;
+            for (long r = 0, k; r < w; r += k > 0 ? k : 0)
+                k = chk(read(sv[1], buf, w - r), "unix read");
+            for (long r = 0, k; r < w; r += k > 0 ? k : 0)
+                k = chk(write(sv[1], buf, w - r), "unix write back");
+            for (long r = 0, k; r < w; r += k > 0 ? k : 0)
+                k = chk(read(sv[0], buf, w - r), "unix read back");
+            done += w;
+        }
+        close(sv[0]);
+        close(sv[1]);
+    }
+    int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (nl < 0)
+        die("netlink socket");
+    struct { struct nlmsghdr h; struct ifinfomsg i; } req = {
+        .h = {.nlmsg_len = sizeof req, .nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1},
+        .i = {.ifi_family = AF_UNSPEC}};
+    while (chk(send(nl, &req, sizeof req, 0), "netlink send") < 0)
+        ;
+    for (int done = 0; !done;) {
+        int k = (int)chk(recv(nl, buf, sizeof buf, 0), "netlink recv");
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; k > 0 && NLMSG_OK(h, (unsigned)k); h = NLMSG_NEXT(h, k))
+            if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
+                done = 1;
+    }
+    close(nl);
+}
+
 /* ---- main ---- */
 
 static const struct { const char *name; void (*run)(void); int server; } modes[] = {
@@ -1123,6 +1168,7 @@ static void parse_args(int argc, char **argv)
         else if (!strcmp(a, "--size")) o.size = num(v, a);
         else if (!strcmp(a, "--timeout")) o.timeout = num(v, a);
         else if (!strcmp(a, "--hold")) o.hold = num(v, a);
+        else if (!strcmp(a, "--unix-first")) o.unix_first = num(v, a);
         else if (!strcmp(a, "--then-exec")) o.then_exec = v;
         else if (!strcmp(a, "--fd")) o.fd = num(v, a);
         else if (!strcmp(a, "--prior")) o.prior = num(v, a);
@@ -1178,6 +1224,9 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART: blocking calls return EINTR */
     sigaction(SIGALRM, &sa, NULL);
     alarm(o.timeout);
+    memset(buf, 'p', sizeof buf);
+    if (o.unix_first > 0)
+        unix_first(o.unix_first);
     memset(buf, 'p', sizeof buf);
     modes[m].run();
     alarm(0);

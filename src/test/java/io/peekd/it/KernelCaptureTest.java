@@ -185,6 +185,26 @@ class KernelCaptureTest {
         }
     }
 
+    /*
+     * Unix-domain and netlink sockets are local IPC, neither a domain nor an IP: a desktop's
+     * display server, D-Bus and audio would otherwise top every report. The program moves
+     * 200 000 bytes each way over a Unix stream and datagram pair and dumps the kernel's links
+     * over netlink before its two UDP datagrams; only the datagrams may be counted.
+     */
+    @Test
+    void unixAndNetlinkSocketsAreNotCounted() throws Exception {
+        Path srv = exe("ipcsink"), cli = exe("ipc");
+        try (Tgen.Running s = Tgen.start(srv, "udp-sink", "--listen", "127.0.0.1:0", "--count", "2")) {
+            Tgen.Result c = Tgen.run(cli, "udp", "--to", "127.0.0.1:" + s.port(), "--count", "2", "--size", "100",
+                    "--no-reply", "--unix-first", "200000");
+            s.await();
+            assertThat(c.sent()).isEqualTo(200);
+            List<JsonNode> rows = settled(cli, 200, 0);
+            assertThat(DaemonHarness.totals(rows)).containsExactly(200, 0, 1);
+            assertThat(rows).allSatisfy(r -> assertThat(r.get("proto").asText()).isEqualTo("udp"));
+        }
+    }
+
     @Test
     void udpConnectedAndMmsg() throws Exception {
         Path srv = exe("usrv"), cli = exe("ucli"), mm = exe("mmsg");

@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,8 +50,20 @@ final class StatusCommand implements Callable<Integer> {
             return 3;
         }
         JsonNode cap = m.path("capture");
-        out.printf("peekd is running: pid %d, up %s%n", m.path("pid").asLong(),
-                human(Duration.ofSeconds(m.path("uptime_seconds").asLong())));
+        // The snapshot is rewritten every [metrics] interval_seconds: the uptime is computed now,
+        // and the counters below say how old they are.
+        Instant now = Instant.now();
+        Duration up = Duration.ofSeconds(m.path("uptime_seconds").asLong());
+        String age = "";
+        try {
+            up = Duration.between(Instant.parse(m.path("started").asText()), now);
+            Duration old = Duration.between(Instant.parse(m.path("written").asText()), now);
+            if (old.toSeconds() >= 1) age = " (counters below as of " + human(old) + " ago)";
+        } catch (java.time.format.DateTimeParseException e) {
+            // an older daemon's snapshot: its own uptime figure
+        }
+        out.printf("peekd is running: pid %d, up %s%s%n", m.path("pid").asLong(), human(up.isNegative() ? Duration.ZERO : up),
+                age);
         out.printf("hook set:     %s%n", m.path("hook_set").asText());
         out.printf("flows:        %d tracked in the kernel, %d evicted%n", m.path("flows_tracked").asLong(),
                 m.path("flows_evicted").asLong());

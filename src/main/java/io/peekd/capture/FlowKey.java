@@ -73,7 +73,7 @@ public record FlowKey(int tgid, int uid, long startNs, long exeIno, long exeDev,
         try {
             return switch (family) {
                 case AF_INET -> InetAddress.getByAddress(Arrays.copyOf(a, 4)).getHostAddress();
-                case AF_INET6 -> InetAddress.getByAddress(a).getHostAddress();
+                case AF_INET6 -> io.peekd.config.Cidr.text(InetAddress.getByAddress(a));
                 default -> "";
             };
         } catch (UnknownHostException e) {

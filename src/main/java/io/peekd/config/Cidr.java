@@ -82,9 +82,10 @@ public record Cidr(InetAddress network, int prefixLength) {
 
     /**
      * The address in its usual short form ({@code ::1}, not Java's {@code 0:0:0:0:0:0:0:1}),
-     * as RFC 5952 recommends, so that it reads the way users wrote it.
+     * as RFC 5952 recommends, so that it reads the way users wrote it. The one spelling of an
+     * address peekd stores, shows and compares: a filter written as {@code raddr = '::1'} matches.
      */
-    static String text(InetAddress a) {
+    public static String text(InetAddress a) {
         if (!(a instanceof Inet6Address)) {
             return a.getHostAddress();
         }
@@ -120,6 +121,19 @@ public record Cidr(InetAddress network, int prefixLength) {
             sb.append(Integer.toHexString(g[i]));
         }
         return sb.toString();
+    }
+
+    /**
+     * {@code text} of an address written in any valid form; anything that is not an address
+     * literal comes back unchanged (a database upgrade passes every stored value through this).
+     */
+    public static String canonical(String address) {
+        if (address == null || address.indexOf(':') < 0) return address;
+        try {
+            return text(InetAddress.ofLiteral(address));
+        } catch (IllegalArgumentException e) {
+            return address;
+        }
     }
 
     private static int bits(InetAddress a) {

@@ -42,7 +42,7 @@ public record HostPort(String host, int port, Kind kind) {
                 if (!ok) throw bad("not an IPv6 literal (zone ids and IPvFuture are not accepted): " + DomainNames.quote(hostPart));
             }
             try {
-                host = Inet6Address.ofLiteral(hostPart).getHostAddress();
+                host = io.peekd.config.Cidr.text(Inet6Address.ofLiteral(hostPart));
             } catch (IllegalArgumentException e) {
                 throw bad("not an IPv6 literal: " + DomainNames.quote(hostPart));
             }

@@ -133,9 +133,30 @@ final class Schema {
             new Migration(6, "rollups, mirror outbox and meta", Rollups.MIGRATION),
             // Takes about a minute per 10 M windows on an old database, once.
             new Migration(7, "compact flow windows (flow_windows + dests, flows becomes a view)", FlowTables.MIGRATION),
-            new Migration(8, "hour and day rollups per destination", DestRollups.MIGRATION));
+            new Migration(8, "hour and day rollups per destination", DestRollups.MIGRATION),
+            new Migration(9, "IPv6 addresses in their short form (::1)", shortAddresses()));
 
     static final int CURRENT = MIGRATIONS.size();
+
+    /** The SQL function the address step calls: {@link io.peekd.config.Cidr#canonical}. */
+    static final String CANONICAL_ADDRESS = "peekd_address";
+
+    /**
+     * Until version 9 IPv6 addresses were stored as Java prints them ({@code 0:0:0:0:0:0:0:1});
+     * now in the RFC 5952 form that users read and type ({@code ::1}). The step rewrites every
+     * stored copy, so that old and new rows of one peer stay one destination. The mapping is
+     * one to one, so no unique key can collide.
+     */
+    private static List<String> shortAddresses() {
+        List<String> out = new java.util.ArrayList<>();
+        String[][] columns = {{"dests", "raddr"}, {"dests", "laddr"}, {"rollup_minute", "raddr"}, {"rollup_hour", "raddr"},
+                {"rollup_day", "raddr"}, {"rollup_dests", "raddr"}, {"outbox", "raddr"}, {"outbox", "laddr"},
+                {"alerts", "raddr"}};
+        for (String[] c : columns) {
+            out.add("UPDATE %s SET %s = %s(%s) WHERE %s LIKE '%%:%%'".formatted(c[0], c[1], CANONICAL_ADDRESS, c[1], c[1]));
+        }
+        return List.copyOf(out);
+    }
 
     private Schema() {
     }
@@ -161,6 +182,15 @@ final class Schema {
                 st.execute("PRAGMA auto_vacuum = INCREMENTAL");
                 st.execute("VACUUM");
             }
+        }
+        if (version < steps.size()) {
+            org.sqlite.Function.create(c.unwrap(org.sqlite.SQLiteConnection.class), CANONICAL_ADDRESS,
+                    new org.sqlite.Function() {
+                        @Override
+                        protected void xFunc() throws SQLException {
+                            result(io.peekd.config.Cidr.canonical(value_text(0)));
+                        }
+                    }, 1, org.sqlite.Function.FLAG_DETERMINISTIC);
         }
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);

@@ -46,9 +46,9 @@ class HttpRequestHeadTest {
         assertThat(parsed("GET / HTTP/1.1\r\nhost: example.com:8080\r\n\r\n").host())
                 .contains(new HostPort("example.com", 8080, HostPort.Kind.NAME));
         assertThat(parsed("GET / HTTP/1.1\r\nHost: [2001:DB8::1]:443\r\n\r\n").host())
-                .contains(new HostPort("2001:db8:0:0:0:0:0:1", 443, HostPort.Kind.IPV6));
+                .contains(new HostPort("2001:db8::1", 443, HostPort.Kind.IPV6));
         assertThat(parsed("GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n").host())
-                .contains(new HostPort("0:0:0:0:0:0:0:1", -1, HostPort.Kind.IPV6));
+                .contains(new HostPort("::1", -1, HostPort.Kind.IPV6));
         HttpHead v4 = parsed("GET / HTTP/1.1\r\nHost: 192.0.2.7:80\r\n\r\n");
         assertThat(v4.host()).contains(new HostPort("192.0.2.7", 80, HostPort.Kind.IPV4));
         assertThat(v4.domain()).isEmpty();
@@ -63,7 +63,7 @@ class HttpRequestHeadTest {
         assertThat(h.targetAuthority()).contains(new HostPort("api.example.org", 443, HostPort.Kind.NAME));
         assertThat(h.domain()).contains("api.example.org");
         assertThat(parsed("CONNECT [2001:db8::2]:8443 HTTP/1.1\r\n\r\n").destination())
-                .contains(new HostPort("2001:db8:0:0:0:0:0:2", 8443, HostPort.Kind.IPV6));
+                .contains(new HostPort("2001:db8::2", 8443, HostPort.Kind.IPV6));
         rejected("CONNECT api.example.org HTTP/1.1\r\n\r\n", RejectReason.BAD_TARGET);
         rejected("CONNECT /path HTTP/1.1\r\n\r\n", RejectReason.INVALID_NAME);
     }

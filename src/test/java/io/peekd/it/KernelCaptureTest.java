@@ -120,7 +120,7 @@ class KernelCaptureTest {
 
     @Test
     void tcpToNamespacePeerIpv4AndIpv6() throws Exception {
-        for (String peer : List.of(ns.peerV4().getHostAddress(), ns.peerV6().getHostAddress())) {
+        for (String peer : List.of(ns.peerV4().getHostAddress(), NetNs.text(ns.peerV6()))) {
             Path srv = exe("nssrv"), cli = exe("nscli");
             try (Tgen.Running server = Tgen.start(ns, srv, "tcp-echo", "--listen", (peer.contains(":") ? "[" + peer + "]" : peer) + ":0")) {
                 int port = server.port();

@@ -46,7 +46,7 @@ enum peekd_stat {
 	PEEKD_ST_RECV_CALLS = 9,
 	PEEKD_ST_PENDING_FULL = 10,    /* no per-thread storage for a datagram's peer address */
 	PEEKD_ST_RB_DROP_DOMAIN = 11,  /* DNS/first-bytes/getaddrinfo records dropped */
-	PEEKD_ST_NO_SLOT = 12,         /* a socket found no free counter slot: not a loss, it stays on the hash path */
+	PEEKD_ST_NO_SLOT = 12,         /* a call found no free counter slot: not a loss, its socket stays on the hash path */
 	PEEKD_ST_MAX = 16,
 };
 

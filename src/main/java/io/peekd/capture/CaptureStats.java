@@ -3,8 +3,9 @@ package io.peekd.capture;
 /**
  * Counters of the capture path. Every loss kind is here so that status,
  * metrics and the error log can report it; none of them may grow silently.
- * slotMisses is not a loss: a socket that found no free counter slot is
- * counted exactly on the slower hash-map path; it says the slots are too few.
+ * slotMisses is not a loss: it counts calls whose socket wanted a counter
+ * slot and found none free; they are counted exactly on the slower hash-map
+ * path. A growing number says the slots are too few for this machine.
  */
 public record CaptureStats(
         long ringDropExec, long ringDropFlow, long ringDropOther, long ringDropDomain,

@@ -37,12 +37,7 @@ class SocketSlotsKernelTest {
                 // Slots come back at a drain, so draining after each pair of sockets keeps two free.
                 t.add(cap.drain());
             }
-            long expected = (long) connections * WRITES * CHUNK;
-            assertThat(t.clientSent).as("client sent").isEqualTo(expected);
-            assertThat(t.serverRecv).as("server received").isEqualTo(expected);
-            assertThat(t.serverSent).as("server sent").isEqualTo(expected);
-            assertThat(t.clientRecv).as("client received").isEqualTo(expected);
-            assertThat(t.clientConns).as("client connections").isEqualTo(connections);
+            t.assertExchanged(connections);
             CaptureStats st = cap.stats();
             assertThat(st.slots()).isEqualTo(slots);
             assertThat(st.losses()).isZero();
@@ -65,12 +60,7 @@ class SocketSlotsKernelTest {
             // One datagram socket sending to several destinations: only the first has the slot.
             long udp = udpToSeveralDestinations();
             t.add(cap.drain());
-            long expected = (long) connections * WRITES * CHUNK;
-            assertThat(t.clientSent).as("client sent").isEqualTo(expected);
-            assertThat(t.serverRecv).as("server received").isEqualTo(expected);
-            assertThat(t.serverSent).as("server sent").isEqualTo(expected);
-            assertThat(t.clientRecv).as("client received").isEqualTo(expected);
-            assertThat(t.clientConns).isEqualTo(connections);
+            t.assertExchanged(connections);
             assertThat(t.udpSent).as("datagrams sent to each destination").isEqualTo(udp);
             assertThat(cap.stats().slotMisses()).as("sockets found no free slot").isPositive();
             assertThat(cap.stats().losses()).isZero();
@@ -169,6 +159,16 @@ class SocketSlotsKernelTest {
 
         Totals(int serverPort) {
             this.serverPort = serverPort;
+        }
+
+        /** Every byte of {@code connections} exchanges, both ways, at both ends, and one connection each. */
+        void assertExchanged(int connections) {
+            long expected = (long) connections * WRITES * CHUNK;
+            assertThat(clientSent).as("client sent").isEqualTo(expected);
+            assertThat(serverRecv).as("server received").isEqualTo(expected);
+            assertThat(serverSent).as("server sent").isEqualTo(expected);
+            assertThat(clientRecv).as("client received").isEqualTo(expected);
+            assertThat(clientConns).as("client connections").isEqualTo(connections);
         }
 
         void add(List<FlowDelta> deltas) {

@@ -46,6 +46,7 @@ enum peekd_stat {
 	PEEKD_ST_RECV_CALLS = 9,
 	PEEKD_ST_PENDING_FULL = 10,    /* no per-thread storage for a datagram's peer address */
 	PEEKD_ST_RB_DROP_DOMAIN = 11,  /* DNS/first-bytes/getaddrinfo records dropped */
+	PEEKD_ST_NO_SLOT = 12,         /* a call found no free counter slot: not a loss, its socket stays on the hash path */
 	PEEKD_ST_MAX = 16,
 };
 
@@ -73,6 +74,31 @@ struct peekd_flow_val {
 	__u64 sent_calls;
 	__u64 recv_calls;
 	__u64 conns;
+};
+
+/* States of a socket counter slot. Only the kernel moves a slot from FREE
+ * (popped off free_slots) to ACTIVE and on to RELEASED; only userspace moves
+ * it back to FREE, after its final read, and pushes the index again. */
+enum peekd_slot_state {
+	PEEKD_SLOT_FREE = 0,
+	PEEKD_SLOT_WRITING = 1,
+	PEEKD_SLOT_ACTIVE = 2,
+	PEEKD_SLOT_RELEASED = 3,
+};
+
+/* One socket's counters for its usual flow, in an mmap-able array that
+ * userspace reads in place. The counters only grow while the slot is taken,
+ * so the drain's deltas are exact without any reset race. 128 bytes: two
+ * whole cache lines, so sockets busy on different CPUs never share one. */
+struct peekd_slot {
+	__u32 state;        /* enum peekd_slot_state */
+	__u32 pad;
+	struct peekd_flow_key key;  /* written once, before the state turns ACTIVE */
+	__u64 sent_bytes;
+	__u64 recv_bytes;
+	__u64 sent_calls;
+	__u64 recv_calls;
+	__u64 pad2[2];
 };
 
 struct peekd_event_hdr {

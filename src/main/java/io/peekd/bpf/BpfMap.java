@@ -75,6 +75,20 @@ public record BpfMap(String name, int fd) {
         if (rc < 0) throw BpfException.errno("update in map " + name, rc);
     }
 
+    /** Adds a value to a queue or stack map (they have no keys). */
+    public void push(MemorySegment value) {
+        int rc = BpfObject.callInt(() -> (int) Libbpf.MAP_UPDATE_ELEM.invokeExact(fd, MemorySegment.NULL, value, 0L));
+        if (rc < 0) throw BpfException.errno("push to map " + name, rc);
+    }
+
+    /**
+     * Maps the values of a {@code BPF_F_MMAPABLE} array into this process, read and write,
+     * {@code bytes} from the start (the kernel rounds to whole pages).
+     */
+    public MappedMap mmap(long bytes) {
+        return MappedMap.of(this, bytes);
+    }
+
     public boolean delete(MemorySegment key) {
         int rc = BpfObject.callInt(() -> (int) Libbpf.MAP_DELETE_ELEM.invokeExact(fd, key));
         if (rc == -Errno.ENOENT) return false;

@@ -108,35 +108,6 @@ public final class BpfObject implements AutoCloseable {
         }
     }
 
-    /**
-     * Attaches a map iterator program ({@code iter/bpf_sk_storage_map} and the
-     * like) to a map of this object. Each {@link MapIterator#run()} walks the
-     * map once in the kernel, running the program on every element.
-     */
-    public MapIterator attachMapIterator(String program, String map) {
-        MemorySegment prog = programPtr(program);
-        int mapFd = map(map).fd();
-        try (Arena a = Arena.ofConfined()) {
-            // union bpf_iter_link_info { struct { __u32 map_fd; } map; ... } (16 bytes in all);
-            // struct bpf_iter_attach_opts { size_t sz; union bpf_iter_link_info *link_info; __u32 link_info_len; }
-            MemorySegment info = a.allocate(16, 8);
-            info.set(ValueLayout.JAVA_INT, 0, mapFd);
-            MemorySegment opts = a.allocate(24, 8);
-            opts.set(ValueLayout.JAVA_LONG, 0, 24);
-            opts.set(ValueLayout.ADDRESS, 8, info);
-            opts.set(ValueLayout.JAVA_INT, 16, 16);
-            MemorySegment state = Native.newCallState(a);
-            MemorySegment link = (MemorySegment) Libbpf.PROGRAM_ATTACH_ITER.invokeExact(state, prog, opts);
-            if (link.equals(MemorySegment.NULL))
-                throw withLog(BpfException.errno("cannot attach iterator " + program + " to map " + map, Native.errno(state)));
-            links.add(link);
-            int linkFd = callInt(() -> (int) Libbpf.LINK_FD.invokeExact(link));
-            return new MapIterator(program, linkFd);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-    }
-
     public BpfMap map(String name) {
         MemorySegment m = mapPtr(name);
         int fd = callInt(() -> (int) Libbpf.MAP_FD.invokeExact(m));

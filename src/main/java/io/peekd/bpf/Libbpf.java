@@ -29,10 +29,6 @@ final class Libbpf {
             FunctionDescriptor.of(PTR, PTR, INT), Native.CAPTURE_ERRNO);
     static final MethodHandle PROGRAM_ATTACH_UPROBE_OPTS = Native.bpf("bpf_program__attach_uprobe_opts",
             FunctionDescriptor.of(PTR, PTR, INT, PTR, LONG, PTR), Native.CAPTURE_ERRNO);
-    static final MethodHandle PROGRAM_ATTACH_ITER = Native.bpf("bpf_program__attach_iter",
-            FunctionDescriptor.of(PTR, PTR, PTR), Native.CAPTURE_ERRNO);
-    static final MethodHandle LINK_FD = Native.bpf("bpf_link__fd", FunctionDescriptor.of(INT, PTR));
-    static final MethodHandle ITER_CREATE = Native.bpf("bpf_iter_create", FunctionDescriptor.of(INT, INT));
     static final MethodHandle LINK_DESTROY = Native.bpf("bpf_link__destroy", FunctionDescriptor.of(INT, PTR));
     static final MethodHandle MAP_FD = Native.bpf("bpf_map__fd", FunctionDescriptor.of(INT, PTR));
     static final MethodHandle MAP_SET_MAX_ENTRIES = Native.bpf("bpf_map__set_max_entries",

@@ -6,7 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import io.peekd.bpf.BpfException;
 import io.peekd.bpf.BpfMap;
 import io.peekd.bpf.BpfObject;
-import io.peekd.bpf.MapIterator;
 import io.peekd.bpf.RingBuffer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +26,17 @@ public final class Capture implements AutoCloseable {
             "on_egress", "on_ingress");
     private static final int STATS = 16;
 
-    public record Options(int flowMapEntries, int ringBufferKib, int idleDrainsBeforeEvict) {
+    /** socketSlots: sockets that can count on the fast path at once (the rest take the hash-map path). */
+    public record Options(int flowMapEntries, int ringBufferKib, int idleDrainsBeforeEvict, int socketSlots) {
+        public static final int DEFAULT_SOCKET_SLOTS = 16384;
+
+        public Options(int flowMapEntries, int ringBufferKib, int idleDrainsBeforeEvict) {
+            this(flowMapEntries, ringBufferKib, idleDrainsBeforeEvict, DEFAULT_SOCKET_SLOTS);
+        }
+
+        public Options {
+            if (socketSlots < 1) throw new IllegalArgumentException("socketSlots must be positive: " + socketSlots);
+        }
     }
 
     private final BpfObject obj;
@@ -40,16 +49,14 @@ public final class Capture implements AutoCloseable {
     private final AtomicLong ringEvents = new AtomicLong(), undecodable = new AtomicLong();
     private volatile boolean running = true;
     private volatile String resolverProbe = "not attached";
-    private volatile MapIterator flushSockets;
-    /** Why the kernel would not load the flush iterator, or null. */
-    private final String iteratorRefused;
-    private boolean flushWarned;
+    /** The per-socket counter slots, or null when the fast path is off. */
+    private volatile SlotDrainer slots;
+    private final int socketSlots;
 
-    private Capture(BpfObject obj, String iteratorRefused, KernelProbe.Result probe, Options o,
-                    Consumer<KernelEvent> listener) {
+    private Capture(BpfObject obj, KernelProbe.Result probe, Options o, Consumer<KernelEvent> listener) {
         this.obj = obj;
-        this.iteratorRefused = iteratorRefused;
         this.probe = probe;
+        this.socketSlots = o.socketSlots();
         this.cpus = BpfObject.possibleCpus();
         this.stats = obj.map("stats");
         this.drainer = new FlowDrainer(obj.map("flows"), cpus, o.idleDrainsBeforeEvict());
@@ -71,14 +78,15 @@ public final class Capture implements AutoCloseable {
      * events. The listener runs on the ring thread and must be quick.
      */
     public static Capture start(KernelProbe.Result probe, Options o, Consumer<KernelEvent> listener) {
-        Loaded l = loadChecked(probe, obj -> {
-            obj.setMaxEntries("flows", o.flowMapEntries());
-            obj.setMaxEntries("events", o.ringBufferKib() * 1024);
+        BpfObject obj = loadChecked(probe, b -> {
+            b.setMaxEntries("flows", o.flowMapEntries());
+            b.setMaxEntries("events", o.ringBufferKib() * 1024);
+            b.setMaxEntries("slots", o.socketSlots());
+            b.setMaxEntries("free_slots", o.socketSlots());
         });
-        BpfObject obj = l.obj();
         try {
             List<String> tracepoints = hooks(probe);
-            Capture c = new Capture(obj, l.iteratorRefused(), probe, o, listener);
+            Capture c = new Capture(obj, probe, o, listener);
             for (String p : tracepoints) obj.attach(p);
             for (String p : CGROUP_HOOKS) obj.attachCgroup(p, probe.cgroup2());
             c.attachResolverProbes(obj);
@@ -91,48 +99,16 @@ public final class Capture implements AutoCloseable {
         }
     }
 
-    /**
-     * A loaded object, and why the socket flush iterator was left out, or null when it is in.
-     */
-    private record Loaded(BpfObject obj, String iteratorRefused) {
-    }
-
-    /**
-     * Picks the send/recv programs of the hook set, loads, and checks the Java layouts against
-     * the BTF. Some kernels refuse BPF iterators while they accept everything else (seen on a
-     * lockdown-integrity VM kernel: EPERM for iter and fexit programs only); the daemon is
-     * exact without the iterator, on the slower path, so a refused load is tried once more
-     * without it. libbpf cannot load an object twice, hence a fresh one.
-     */
-    private static Loaded loadChecked(KernelProbe.Result probe, Consumer<BpfObject> configure) {
+    /** Picks the send/recv programs of the hook set, loads, and checks the Java layouts against the BTF. */
+    private static BpfObject loadChecked(KernelProbe.Result probe, Consumer<BpfObject> configure) {
         BpfObject obj = openConfigured(probe, configure);
-        String refused = null;
         try {
             obj.load();
-        } catch (BpfException first) {
-            obj.close();
-            obj = openConfigured(probe, configure);
-            try {
-                obj.setAutoload("flush_sockets", false);
-                obj.load();
-            } catch (RuntimeException e) {
-                obj.close();
-                throw first; // the iterator was not the problem: the first log is the one to read
-            }
-            refused = first.getMessage().lines().findFirst().orElse("refused");
-            System.getLogger("peekd.capture").log(System.Logger.Level.WARNING, "the kernel refused the socket flush"
-                    + " iterator (" + refused + "); loaded without it: counting stays exact, on the slower path");
-        } catch (RuntimeException e) {
-            obj.close();
-            throw e;
-        }
-        // Checked once the object is loaded, outside the retry: a layout mismatch is this build's fault.
-        try {
             List<String> problems = Layouts.verify(obj.btf());
             if (!problems.isEmpty())
                 throw new BpfException("the BPF object and this build disagree on event layouts: "
                         + String.join("; ", problems));
-            return new Loaded(obj, refused);
+            return obj;
         } catch (RuntimeException e) {
             obj.close();
             throw e;
@@ -192,24 +168,27 @@ public final class Capture implements AutoCloseable {
     }
 
     /**
-     * Lets the kernel keep counts of a socket's usual flow in the socket's own
-     * storage (see sk_info in peekd.bpf.c). Only safe with the flush iterator
-     * attached, since drains must see those counts; without it capture stays
-     * exact, on the slower path.
+     * Lets sockets count their usual flow in a slot of the mmap-ed slots array
+     * (see sk_info in peekd.bpf.c), which every drain reads in place. This is
+     * the only fast path: it needs no BPF iterator (some kernels refuse them:
+     * EPERM under lockdown=integrity), and where iterators load it costs the
+     * same per call as counting in socket storage and flushing with an
+     * iterator did (one more array lookup, inlined by the verifier), while a
+     * drain reads memory instead of walking every socket in the kernel. The
+     * release hook must be attached first: it is what hands slots back.
+     * Without it, or without the mapping, counting stays exact on the hash path.
      */
     private void enableFastPath() {
-        if (iteratorRefused != null) {
-            flushSockets = null;
-            return; // loadChecked has said why
-        }
         try {
             obj.attachCgroup("on_sock_release", probe.cgroup2());
-            flushSockets = obj.attachMapIterator("flush_sockets", "sk_infos");
+            slots = SlotDrainer.open(obj.map("slots"), obj.map("free_slots"), socketSlots);
             setFastPath(true);
-        } catch (BpfException e) {
-            flushSockets = null;
+        } catch (RuntimeException e) {
+            SlotDrainer s = slots;
+            slots = null;
+            if (s != null) s.close();
             System.getLogger("peekd.capture").log(System.Logger.Level.WARNING,
-                    "per-socket fast path off (exact, but slower): " + e.getMessage().lines().findFirst().orElse(""));
+                    "per-socket fast path off (exact, but slower): " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
         }
     }
 
@@ -222,9 +201,15 @@ public final class Capture implements AutoCloseable {
         }
     }
 
+    /** Sends counted in slots so far (tests: the fast path really ran). */
+    long slotSendCalls() {
+        SlotDrainer s = slots;
+        return s == null ? 0 : s.sendCalls();
+    }
+
     /** Whether per-socket counting is on (for status and metrics). */
     public boolean fastPath() {
-        return flushSockets != null;
+        return slots != null;
     }
 
     /**
@@ -273,13 +258,11 @@ public final class Capture implements AutoCloseable {
      */
     public static java.util.Map<String, String> trialAttach(KernelProbe.Result probe) {
         java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
-        Loaded l = loadChecked(probe, obj -> { });
-        try (BpfObject obj = l.obj()) {
+        try (BpfObject obj = loadChecked(probe, b -> { })) {
             for (String p : hooks(probe)) out.put(p, attempt(() -> obj.attach(p)));
             for (String p : CGROUP_HOOKS) out.put(p, attempt(() -> obj.attachCgroup(p, probe.cgroup2())));
             out.put("on_sock_release", attempt(() -> obj.attachCgroup("on_sock_release", probe.cgroup2())));
-            out.put("flush_sockets", l.iteratorRefused() != null ? "the kernel refused to load it: " + l.iteratorRefused()
-                    : attempt(() -> obj.attachMapIterator("flush_sockets", "sk_infos")));
+            out.put("socket_slots", attempt(() -> obj.map("slots").mmap(4096).close()));
             var libc = libcPath();
             for (String p : List.of("on_gai_enter", "on_gai_exit"))
                 out.put(p, libc.isEmpty() ? "libc.so.6 not found" : attempt(() -> obj.attachUprobe(p, libc.get(), "getaddrinfo",
@@ -324,24 +307,10 @@ public final class Capture implements AutoCloseable {
 
     /** Flows that moved since the last call. Call from one thread only. */
     public List<FlowDelta> drain() {
-        flushPending();
-        return drainer.drain();
-    }
-
-    /** Moves counts waiting in socket storage into the flows map, so this drain sees them. */
-    private void flushPending() {
-        if (flushSockets == null) return;
-        try {
-            flushSockets.run();
-        } catch (BpfException e) {
-            // Sockets stop caching; what they hold is flushed when they close.
-            if (!flushWarned)
-                System.getLogger("peekd.capture").log(System.Logger.Level.ERROR,
-                        "socket flush failed, per-socket fast path turned off: " + e.getMessage());
-            flushWarned = true;
-            setFastPath(false);
-            flushSockets = null;
-        }
+        List<FlowDelta> out = drainer.drain();
+        SlotDrainer s = slots;
+        if (s != null) s.drain(out);
+        return out;
     }
 
     public String hookSet() {
@@ -359,9 +328,11 @@ public final class Capture implements AutoCloseable {
                 for (int c = 0; c < cpus; c++) s[i] += v.get(JAVA_LONG, 8L * c);
             }
         }
+        SlotDrainer sl = slots;
         return new CaptureStats(s[0], s[1], s[2], s[11], s[3], s[4], s[5], s[6], s[10], s[7],
-                drainer.sendCalls(), drainer.recvCalls(),
-                ringEvents.get(), undecodable.get(), ring.handlerErrors(), drainer.tracked(), drainer.evicted());
+                drainer.sendCalls() + (sl == null ? 0 : sl.sendCalls()), drainer.recvCalls() + (sl == null ? 0 : sl.recvCalls()),
+                ringEvents.get(), undecodable.get(), ring.handlerErrors(), drainer.tracked(), drainer.evicted(),
+                sl == null ? 0 : sl.inUse(), sl == null ? 0 : sl.size(), s[12]);
     }
 
     @Override
@@ -373,6 +344,9 @@ public final class Capture implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         ring.close();
+        SlotDrainer s = slots;
+        slots = null;
+        if (s != null) s.close();
         obj.close();
     }
 }

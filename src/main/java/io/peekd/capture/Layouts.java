@@ -35,6 +35,15 @@ final class Layouts {
             JAVA_LONG.withName("recv_calls"), JAVA_LONG.withName("conns"))
             .withName("peekd_flow_val");
 
+    static final GroupLayout SLOT = structLayout(
+            JAVA_INT.withName("state"), JAVA_INT.withName("pad"), FLOW_KEY.withName("key"),
+            JAVA_LONG.withName("sent_bytes"), JAVA_LONG.withName("recv_bytes"), JAVA_LONG.withName("sent_calls"),
+            JAVA_LONG.withName("recv_calls"), sequenceLayout(2, JAVA_LONG).withName("pad2"))
+            .withName("peekd_slot");
+
+    /** enum peekd_slot_state */
+    static final int SLOT_FREE = 0, SLOT_ACTIVE = 2, SLOT_RELEASED = 3;
+
     static final GroupLayout HDR = structLayout(
             JAVA_INT.withName("type"), JAVA_INT.withName("cpu"), JAVA_LONG.withName("ts_ns"))
             .withName("peekd_event_hdr");
@@ -81,7 +90,7 @@ final class Layouts {
             sequenceLayout(GAI_NAME_LEN, JAVA_BYTE).withName("name"))
             .withName("peekd_gai_event");
 
-    static final List<GroupLayout> ALL = List.of(FLOW_KEY, FLOW_VAL, HDR, EXEC, FLOW_EVENT, EXIT, CLOSE, PAYLOAD, GAI);
+    static final List<GroupLayout> ALL = List.of(FLOW_KEY, FLOW_VAL, SLOT, HDR, EXEC, FLOW_EVENT, EXIT, CLOSE, PAYLOAD, GAI);
 
     static long offset(GroupLayout g, String member) {
         return g.byteOffset(MemoryLayout.PathElement.groupElement(member));

@@ -67,6 +67,9 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("hook set:     %s%n", m.path("hook_set").asText());
         out.printf("flows:        %d tracked in the kernel, %d evicted%n", m.path("flows_tracked").asLong(),
                 m.path("flows_evicted").asLong());
+        out.printf("fast path:    %s%n", cap.path("slots").asLong() == 0 ? "off (every call on the hash-map path; exact, slower)"
+                : cap.path("slotsInUse").asLong() + " of " + cap.path("slots").asLong() + " socket slots in use, "
+                + cap.path("slotMisses").asLong() + " calls found none free");
         out.printf("events:       %d ring records, %d execs, %d sends, %d receives%n", cap.path("ringEvents").asLong(),
                 cap.path("execs").asLong(), cap.path("sendCalls").asLong(), cap.path("recvCalls").asLong());
         long losses = m.path("losses_total").asLong();

@@ -138,7 +138,7 @@ public final class Daemon implements AutoCloseable {
             exeid.close();
             throw e;
         }
-        metrics.gauge("capture_fast_path", "1 when sockets count their usual flow in their own storage (fast path)",
+        metrics.gauge("capture_fast_path", "1 when sockets count their usual flow in their own counter slot (fast path)",
                 () -> capture.fastPath() ? 1 : 0);
         // Retention, RPC socket, text log, mirror; before the first window is stored.
         this.ops = StoreOps.start(s.storeOps(), store, broadcast, this::liveRowsPinned, errors::error);

@@ -12,7 +12,7 @@ final class LossMonitor {
     String check(CaptureStats now) {
         CaptureStats prev = last;
         last = now;
-        if (prev == null) prev = new CaptureStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        if (prev == null) prev = new CaptureStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         List<String> parts = new ArrayList<>();
         add(parts, now.ringDropExec() - prev.ringDropExec(), "exec events dropped (ring buffer full; raise [capture] ring_buffer_kib)");
         add(parts, now.ringDropFlow() - prev.ringDropFlow(), "new-flow events dropped (ring buffer full)");

@@ -248,6 +248,10 @@ public final class MetricsReporter implements AutoCloseable {
                 .sample(Map.of("direction", "sent"), c.mapFullSentBytes()).sample(Map.of("direction", "received"), c.mapFullRecvBytes());
         t.single("peekd_flows_tracked", Type.GAUGE, "Flows in the kernel's counter map.", c.flowsTracked());
         t.single("peekd_flows_evicted_total", Type.COUNTER, "Idle or finished flows removed from the kernel map.", c.flowsEvicted());
+        t.single("peekd_socket_slots", Type.GAUGE, "Per-socket counter slots of the fast path (0: fast path off).", c.slots());
+        t.single("peekd_socket_slots_in_use", Type.GAUGE, "Slots held by open sockets at the last drain.", c.slotsInUse());
+        t.single("peekd_socket_slot_misses_total", Type.COUNTER,
+                "Calls that found no free slot and were counted, exactly, on the slower hash-map path.", c.slotMisses());
         t.single("peekd_drains_total", Type.COUNTER, "Passes of the drain loop.", s.drains());
         t.single("peekd_rows_recorded_total", Type.COUNTER, "Rows of closed windows handed to the store and subscribers.", s.rowsRecorded());
         t.single("peekd_rows_ignored_total", Type.COUNTER, "Rows left out by the [log] ignore rules.", s.rowsIgnored());

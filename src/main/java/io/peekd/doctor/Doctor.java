@@ -163,8 +163,8 @@ public final class Doctor {
         return switch (hook) {
             case "on_gai_enter", "on_gai_exit" -> Check.warn("hook " + hook, error,
                     "domains then come from DNS answers, TLS SNI and HTTP Host only (no getaddrinfo evidence)");
-            case "on_sock_release", "flush_sockets" -> Check.warn("hook " + hook, error,
-                    "counting stays exact but every call takes the slower path (no per-socket fast path)");
+            case "on_sock_release", "socket_slots" -> Check.warn("hook " + hook, error,
+                    "counting stays exact but every call takes the slower hash-map path (no per-socket counter slots)");
             default -> Check.fail("hook " + hook, error,
                     "peekd cannot run with this hook missing; report the kernel version and this line");
         };

@@ -32,7 +32,7 @@ class MetricsReporterTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private static DaemonStats stats(long mapFull) {
-        CaptureStats c = new CaptureStats(1, 2, 3, 0, mapFull, 1000, 2000, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+        CaptureStats c = new CaptureStats(1, 2, 3, 0, mapFull, 1000, 2000, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 15);
         Map<String, Long> events = new LinkedHashMap<>();
         events.put("exec", 6L);
         events.put("new_flow", 3L);

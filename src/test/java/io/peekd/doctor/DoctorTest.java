@@ -82,13 +82,8 @@ class DoctorTest {
                     .anyMatch(l -> l.startsWith("✔ disk: "));
             // Six tracepoints, six cgroup hooks, two getaddrinfo uprobes, the release hook.
             assertThat(lines.stream().filter(l -> l.startsWith("✔ hook on_"))).hasSize(15);
-            // Whether this kernel loads BPF iterators at all, asked of bpftool rather than of peekd:
-            // some (a lockdown VM kernel here) refuse iter programs with EPERM and nothing else.
-            if (kernelLoadsWholeObject()) {
-                assertThat(lines).contains("✔ hook flush_sockets: attached");
-            } else {
-                assertThat(lines).anyMatch(l -> l.startsWith("! hook flush_sockets: the kernel refused to load it: "));
-            }
+            // The fast path needs no iterator (some kernels refuse them): only the mapped slots.
+            assertThat(lines).contains("✔ hook socket_slots: attached").noneMatch(l -> l.contains("flush_sockets"));
             assertThat(lines).allMatch(l -> !l.contains("\n"));
         } finally {
             dbus.destroy();
@@ -143,18 +138,5 @@ class DoctorTest {
         Check noBus = new Doctor(ConfigLoader.load(config(dir, "")), dir.resolve("none"), Path.of("/etc/passwd")).dbus();
         assertThat(noBus.status()).isEqualTo(Check.Status.WARN);
         assertThat(noBus.line()).contains("no session bus for root", "— fix:");
-    }
-
-    /** bpftool's own verdict on loading every autoloaded program of peekd's object. */
-    static boolean kernelLoadsWholeObject() throws Exception {
-        Path obj = Path.of("target/classes/io/peekd/bpf/peekd.bpf.o");
-        Path pin = Path.of("/sys/fs/bpf/peekd-doctor-test-" + ProcessHandle.current().pid());
-        Process p = new ProcessBuilder("bpftool", "prog", "loadall", obj.toString(), pin.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        boolean ok = p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        new ProcessBuilder("rm", "-rf", pin.toString()).start().waitFor(10, TimeUnit.SECONDS);
-        if (!ok) assertThat(out).as("bpftool refuses only the iterator").contains("prog 'flush_sockets': failed to load");
-        return ok;
     }
 }

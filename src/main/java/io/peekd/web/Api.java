@@ -131,7 +131,8 @@ final class Api {
             case "/api/destinations" -> {
                 p.allowOnly(LIMITED);
                 Filter f = filter(p, now);
-                List<Views.Destination> d = views.destinations(f, limit(p));
+                List<Views.Destination> d = views.destinations(f, limit(p),
+                        p.integer("processes", Views.PROCESSES_PER_DESTINATION, 0, 1000));
                 send(ex, Map.of("from", f.from(), "to", f.to(), "destinations", d,
                         "countries", countries(d.stream().map(Views.Destination::raddr).toList())));
             }

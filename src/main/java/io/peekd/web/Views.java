@@ -37,9 +37,17 @@ final class Views {
     record PerProcess(String exe, String name, long sent, long recv, long conns) {
     }
 
+    /**
+     * {@code processes} are the largest few; {@code processCount} counts them all and {@code more}
+     * sums the rest (null when none is left out), so the breakdown still adds up to the totals.
+     */
     record Destination(String raddr, String domain, String ports, String protos, long sent, long recv, long conns,
-                       long first, long last, List<PerProcess> processes) {
+                       long first, long last, List<PerProcess> processes,
+                       @com.fasterxml.jackson.annotation.JsonProperty("process_count") int processCount, PerProcess more) {
     }
+
+    /** Processes listed per destination unless asked otherwise: a month can have a hundred behind each. */
+    static final int PROCESSES_PER_DESTINATION = 10;
 
     enum Order {
         TOTAL("sum(x.s) + sum(x.r) DESC"), SENT("sum(x.s) DESC"), RECV("sum(x.r) DESC"),
@@ -504,6 +512,11 @@ final class Views {
 
     /** Remote addresses (with domain), largest first, each with the processes that talked to it. */
     List<Destination> destinations(Filter f, int limit) {
+        return destinations(f, limit, PROCESSES_PER_DESTINATION);
+    }
+
+    /** As above, with at most {@code perDestination} processes listed by name under each. */
+    List<Destination> destinations(Filter f, int limit, int perDestination) {
         List<Object> args = new ArrayList<>();
         List<Dim> dims = List.of(Dim.RADDR, Dim.DOMAIN, Dim.RPORT, Dim.PROTO);
         // Ports and protocols in order, so that the text does not depend on which table answered.
@@ -544,7 +557,8 @@ final class Views {
                         + " f.ident_id AS iid, f.raddr AS raddr, f.domain AS domain, sum(f.sent) AS s, sum(f.recv) AS r,"
                         + " sum(f.conns) AS n" + src2.from() + w2 + " AND (" + String.join(" OR ", terms) + ")"
                         + " GROUP BY f.ident_id, f.raddr, f.domain) x" + IDENT_JOIN
-                        + " GROUP BY x.raddr, x.domain, e.path, i.name ORDER BY sum(x.s) + sum(x.r) DESC";
+                        // The name breaks ties, so that the processes listed are the same whichever table answered.
+                        + " GROUP BY x.raddr, x.domain, e.path, i.name ORDER BY sum(x.s) + sum(x.r) DESC, e.path, i.name";
                 try (PreparedStatement ps = Db.prepare(c, sql2, a2); ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         per.computeIfAbsent(rs.getString(1) + "\u0000" + rs.getString(2), k -> new ArrayList<>())
@@ -555,8 +569,20 @@ final class Views {
             }
             List<Destination> out = new ArrayList<>();
             for (Top t : top) {
+                List<PerProcess> all = per.getOrDefault(t.raddr() + "\u0000" + t.domain(), List.of());
+                PerProcess more = null;
+                if (all.size() > perDestination) {
+                    long s = 0, r = 0, n = 0;
+                    for (PerProcess x : all.subList(perDestination, all.size())) {
+                        s += x.sent();
+                        r += x.recv();
+                        n += x.conns();
+                    }
+                    more = new PerProcess(null, (all.size() - perDestination) + " more", s, r, n);
+                }
                 out.add(new Destination(t.raddr(), t.domain(), t.ports(), t.protos(), t.sent(), t.recv(), t.conns(),
-                        t.first(), t.last(), per.getOrDefault(t.raddr() + "\u0000" + t.domain(), List.of())));
+                        t.first(), t.last(), List.copyOf(all.subList(0, Math.min(perDestination, all.size()))),
+                        all.size(), more));
             }
             return out;
         });

@@ -204,7 +204,8 @@ class WebApiTest {
             long[] t = shown.computeIfAbsent(x.get("raddr").asText(""), k -> new long[2]);
             t[0] += x.get("sent").asLong();
             t[1] += x.get("recv").asLong();
-            long ps = 0, pr = 0;
+            long ps = x.path("more").path("sent").asLong(0), pr = x.path("more").path("recv").asLong(0);
+            assertThat(x.get("processes").size()).isLessThanOrEqualTo(10).isLessThanOrEqualTo(x.get("process_count").asInt());
             for (JsonNode p : x.get("processes")) {
                 ps += p.get("sent").asLong();
                 pr += p.get("recv").asLong();

@@ -155,7 +155,8 @@ class WebRollupsTest {
             for (UnaryOperator<Filter> fo : FILTERS) {
                 Filter f = fo.apply(r);
                 for (int limit : List.of(1000, 7)) {
-                    List<Views.Destination> a = rollups.destinations(f, limit), b = raw.destinations(f, limit);
+                    int per = limit == 7 ? 2 : 1000;
+                    List<Views.Destination> a = rollups.destinations(f, limit, per), b = raw.destinations(f, limit, per);
                     assertThat(a).as("%s", f).hasSameSizeAs(b);
                     for (int i = 0; i < a.size(); i++) {
                         Views.Destination x = a.get(i), y = b.get(i);
@@ -163,14 +164,25 @@ class WebRollupsTest {
                                 x.sent(), x.recv(), x.conns())).as("%s", f).isEqualTo(List.of(String.valueOf(y.raddr()),
                                 String.valueOf(y.domain()), y.ports(), y.protos(), y.sent(), y.recv(), y.conns()));
                         assertThat(x.processes()).as("processes of %s in %s", y.raddr(), f).isEqualTo(y.processes());
+                        assertThat(x.processCount()).isEqualTo(y.processCount());
+                        assertThat(x.more()).isEqualTo(y.more());
+                        // What is listed and what is summed as "more" add up to the destination.
+                        long ps = x.more() == null ? 0 : x.more().sent();
+                        for (Views.PerProcess p : x.processes()) ps += p.sent();
+                        assertThat(ps).isEqualTo(x.sent());
+                        assertThat(x.processes()).hasSize(Math.min(per, x.processCount()));
                         rounded(x.first(), y.first(), "first");
                         rounded(x.last(), y.last(), "last");
                     }
                 }
             }
         }
-        Views.Destination top = raw.destinations(RANGES.get(1), 1).getFirst();
-        assertThat(top.processes()).hasSizeGreaterThan(1);
+        Views.Destination top = raw.destinations(RANGES.get(1), 1, 1000).getFirst();
+        assertThat(top.processes()).hasSizeGreaterThan(2);
+        Views.Destination capped = raw.destinations(RANGES.get(1), 1, 2).getFirst();
+        assertThat(capped.processes()).isEqualTo(top.processes().subList(0, 2));
+        assertThat(capped.more()).isNotNull();
+        assertThat(capped.processCount()).isEqualTo(top.processes().size());
     }
 
     @Test

@@ -293,10 +293,18 @@
         el('td', { title: p.exe || '' }, val(p.exe)), el('td', { text: p.name || '' }), ptr ? el('td') : null, el('td'), el('td'),
         el('td', { class: 'num', text: bytes(p.sent) }), el('td', { class: 'num', text: bytes(p.recv) }),
         el('td', { class: 'num', text: num(p.conns) }), el('td'), el('td')));
+      if (x.more) {
+        // The server lists the largest processes by name and sums the rest.
+        subs.push(el('tr', { class: 'sub', hidden: true },
+          el('td', { class: 'muted', text: '\u2026 ' + x.more.name + ' process' + (x.process_count - x.processes.length === 1 ? '' : 'es') }),
+          el('td'), ptr ? el('td') : null, el('td'), el('td'),
+          el('td', { class: 'num', text: bytes(x.more.sent) }), el('td', { class: 'num', text: bytes(x.more.recv) }),
+          el('td', { class: 'num', text: num(x.more.conns) }), el('td'), el('td')));
+      }
       const row = el('tr', { class: 'click', title: 'show the processes', onclick: () => subs.forEach((s) => { s.hidden = !s.hidden; }) },
         addr, el('td', null, val(x.domain)), ptr ? el('td', null, ptrCell(x.raddr)) : null, el('td', { text: x.ports || '' }), el('td', { text: x.protos || '' }),
         el('td', { class: 'num', text: bytes(x.sent) }), el('td', { class: 'num', text: bytes(x.recv) }),
-        el('td', { class: 'num', text: num(x.conns) }), el('td', { class: 'num', text: '▸ ' + x.processes.length }),
+        el('td', { class: 'num', text: num(x.conns) }), el('td', { class: 'num', text: '▸ ' + x.process_count }),
         el('td', { text: time(x.last) }));
       body.append(row, ...subs);
     }

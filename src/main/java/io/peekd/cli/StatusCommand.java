@@ -36,7 +36,13 @@ final class StatusCommand implements Callable<Integer> {
         Path metrics = c.paths().metrics();
         JsonNode m = null;
         if (Files.isReadable(metrics)) {
-            m = Trees.parse(Files.readAllBytes(metrics));
+            try {
+                m = Trees.parse(Files.readAllBytes(metrics));
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                // The daemon replaces the file atomically, so a broken one was not written by it.
+                throw new IllegalStateException("cannot read " + metrics + ": not the daemon's metrics ("
+                        + e.getOriginalMessage() + "); remove it, the daemon rewrites it every [metrics] interval_seconds");
+            }
             long pid = m.path("pid").asLong(-1);
             if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) == Boolean.FALSE) m = null;
         }

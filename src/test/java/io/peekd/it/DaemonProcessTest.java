@@ -173,4 +173,15 @@ class DaemonProcessTest {
         assertThat(r[0]).isEqualTo("3");
         assertThat(r[1]).contains("not running");
     }
+
+    @Test
+    void statusNamesABrokenMetricsFile() throws Exception {
+        Path dir = newDir();
+        Path cfg = config(dir, "");
+        Path metrics = Files.createDirectories(dir.resolve("run")).resolve("metrics.json");
+        Files.writeString(metrics, "{\"pid\": 1} and more");
+        String[] r = run("status", "--config", cfg.toString());
+        assertThat(r[0]).isNotEqualTo("0").isNotEqualTo("3");
+        assertThat(r[2]).contains("cannot read " + metrics).contains("not the daemon's metrics");
+    }
 }

@@ -2,11 +2,13 @@
 /*
  * peekd kernel side. Counters are aggregated here, per process instance and
  * flow, so that the cost per send/recv is one counter update (a socket's own
- * slot, or else a hash-map entry) and never a ring buffer record. The ring carries rare events only: exec, first sight of a
- * flow, process exit, TCP close.
+ * slot, or else a hash-map entry) and never a ring buffer record. The ring
+ * carries rare events only: exec, first sight of a flow, process exit, TCP
+ * close.
  *
  * Sources of truth, one per byte:
- *  - sends, every family: tp_btf/sock_send_length (sock_sendmsg_nosec), which
+ *  - sends of IP and packet sockets (not Unix-domain or netlink: local IPC):
+ *    tp_btf/sock_send_length (sock_sendmsg_nosec), which
  *    also covers sendfile/splice-to-socket, io_uring and sendmmsg;
  *  - non-TCP receives: tp_btf/sock_recv_length;
  *  - TCP receives: tp_btf/tcp_rcv_space_adjust, from the socket's own counters,

@@ -78,10 +78,10 @@ struct peekd_flow_val {
 
 /* States of a socket counter slot. Only the kernel moves a slot from FREE
  * (popped off free_slots) to ACTIVE and on to RELEASED; only userspace moves
- * it back to FREE, after its final read, and pushes the index again. */
+ * it back to FREE, after its final read, and pushes the index again. (1 is
+ * not used: the socket's own sk_info holds the claiming state.) */
 enum peekd_slot_state {
 	PEEKD_SLOT_FREE = 0,
-	PEEKD_SLOT_WRITING = 1,
 	PEEKD_SLOT_ACTIVE = 2,
 	PEEKD_SLOT_RELEASED = 3,
 };

@@ -101,8 +101,15 @@ public final class Capture implements AutoCloseable {
 
     /** Picks the send/recv programs of the hook set, loads, and checks the Java layouts against the BTF. */
     private static BpfObject loadChecked(KernelProbe.Result probe, Consumer<BpfObject> configure) {
-        BpfObject obj = openConfigured(probe, configure);
+        BpfObject obj = BpfObject.open(embeddedObject("peekd.bpf.o"));
         try {
+            configure.accept(obj);
+            if (KernelProbe.FEXIT.equals(probe.hookSet())) {
+                obj.setAutoload("on_send", false);
+                obj.setAutoload("on_recv", false);
+                obj.setAutoload("on_send_fexit", true);
+                obj.setAutoload("on_recv_fexit", true);
+            }
             obj.load();
             List<String> problems = Layouts.verify(obj.btf());
             if (!problems.isEmpty())
@@ -114,24 +121,6 @@ public final class Capture implements AutoCloseable {
             throw e;
         }
     }
-
-    private static BpfObject openConfigured(KernelProbe.Result probe, Consumer<BpfObject> configure) {
-        BpfObject obj = BpfObject.open(embeddedObject("peekd.bpf.o"));
-        try {
-            configure.accept(obj);
-            if (KernelProbe.FEXIT.equals(probe.hookSet())) {
-                obj.setAutoload("on_send", false);
-                obj.setAutoload("on_recv", false);
-                obj.setAutoload("on_send_fexit", true);
-                obj.setAutoload("on_recv_fexit", true);
-            }
-            return obj;
-        } catch (RuntimeException e) {
-            obj.close();
-            throw e;
-        }
-    }
-
 
     /** The programs attached by name for a hook set. */
     static List<String> hooks(KernelProbe.Result probe) {

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -39,12 +40,6 @@ public final class Trees {
      * must not pass for the first one.
      */
     public static JsonNode parse(byte[] json) throws IOException {
-        try (JsonParser p = JSON.createParser(json)) {
-            return whole(p);
-        }
-    }
-
-    public static JsonNode parse(String json) throws IOException {
         try (JsonParser p = JSON.createParser(json)) {
             return whole(p);
         }
@@ -116,7 +111,7 @@ public final class Trees {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return buf.toString(java.nio.charset.StandardCharsets.UTF_8);
+        return buf.toString(StandardCharsets.UTF_8);
     }
 
     public static void write(JsonGenerator g, JsonNode n) throws IOException {

@@ -1,5 +1,6 @@
 package io.peekd.web;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.peekd.flow.FlowRow;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -43,7 +44,7 @@ final class Views {
      */
     record Destination(String raddr, String domain, String ports, String protos, long sent, long recv, long conns,
                        long first, long last, List<PerProcess> processes,
-                       @com.fasterxml.jackson.annotation.JsonProperty("process_count") int processCount, PerProcess more) {
+                       @JsonProperty("process_count") int processCount, PerProcess more) {
     }
 
     /** Processes listed per destination unless asked otherwise: a month can have a hundred behind each. */

@@ -48,7 +48,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);
+	/* 1 MiB, mapped twice into the daemon (about 2 MiB resident). Records are
+	 * variable-length, so it holds about 2 500 typical exec records. */
+	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
 struct {
@@ -728,15 +730,49 @@ static __always_inline __u16 dentry_path(char *buf, __u8 *truncated, struct dent
 	return off;
 }
 
+/* The exec record is built here and sent packed (peekd_events.h): the strings
+ * are gathered at fixed places first, because the path walk needs a buffer of
+ * known bounds, then copied back to back behind the fixed part. slack only
+ * gives the verifier room for the masked offsets; nothing is written there. */
+struct exec_work {
+	char path[PEEKD_PATH_LEN];
+	char filename[PEEKD_PATH_LEN];
+	char args[PEEKD_ARGS_LEN];
+	char cwd[PEEKD_PATH_LEN];
+	struct peekd_exec_event e;
+	char slack[PEEKD_EXEC_STRINGS_LEN];
+};
+
+/* Per CPU, and safe so: sched_process_exec runs with preemption disabled and
+ * a program never re-enters itself on one CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_work);
+} exec_work SEC(".maps");
+
+/* Appends n (<= max) bytes of src at strings[off]; returns the new offset. */
+static __always_inline __u32 pack(struct exec_work *w, __u32 off, const char *src, __u32 n, __u32 max)
+{
+	if (n > max)
+		n = max;
+	/* No-ops at run time (off <= 1536, n <= 512); they bound both for the verifier. */
+	off &= PEEKD_EXEC_STRINGS_LEN - 1;
+	n &= 1023;
+	bpf_probe_read_kernel(w->e.strings + off, n, src);
+	return off + n;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	stat_add(PEEKD_ST_EXEC, 1);
-	struct peekd_exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_add(PEEKD_ST_RB_DROP_EXEC, 1);
+	__u32 zero = 0;
+	struct exec_work *w = bpf_map_lookup_elem(&exec_work, &zero);
+	if (!w)
 		return 0;
-	}
+	struct peekd_exec_event *e = &w->e;
 	e->hdr.type = PEEKD_EV_EXEC;
 	e->hdr.cpu = bpf_get_smp_processor_id();
 	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
@@ -753,7 +789,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct file *f = BPF_CORE_READ(bprm, file);
 	e->exe_ino = BPF_CORE_READ(f, f_inode, i_ino);
 	e->exe_dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
-	e->path_len = dentry_path(e->path, &e->path_truncated, BPF_CORE_READ(f, f_path.dentry),
+	e->path_len = dentry_path(w->path, &e->path_truncated, BPF_CORE_READ(f, f_path.dentry),
 				  BPF_CORE_READ(f, f_path.mnt));
 	/* The working directory at exec: an interpreter given a relative script
 	 * (bash send.sh) may exit before userspace could read /proc/<pid>/cwd. */
@@ -761,11 +797,11 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->cwd_len = 0;
 	e->cwd_truncated = 1;
 	if (fs)
-		e->cwd_len = dentry_path(e->cwd, &e->cwd_truncated, BPF_CORE_READ(fs, pwd.dentry),
+		e->cwd_len = dentry_path(w->cwd, &e->cwd_truncated, BPF_CORE_READ(fs, pwd.dentry),
 					 BPF_CORE_READ(fs, pwd.mnt));
 	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
 	const char *fname = BPF_CORE_READ(bprm, filename);
-	long n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), fname);
+	long n = bpf_probe_read_kernel_str(w->filename, sizeof(w->filename), fname);
 	e->filename_len = n > 0 ? n : 0;
 	unsigned long as = BPF_CORE_READ(p, mm, arg_start);
 	unsigned long ae = BPF_CORE_READ(p, mm, arg_end);
@@ -773,9 +809,15 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (len > PEEKD_ARGS_LEN)
 		len = PEEKD_ARGS_LEN;
 	e->args_len = 0;
-	if (len > 0 && bpf_probe_read_user(e->args, len & (PEEKD_ARGS_LEN * 2 - 1) & 0x3ff, (void *)as) == 0)
+	if (len > 0 && bpf_probe_read_user(w->args, len & (PEEKD_ARGS_LEN * 2 - 1) & 0x3ff, (void *)as) == 0)
 		e->args_len = len;
-	bpf_ringbuf_submit(e, 0);
+	__u32 off = pack(w, 0, w->path, e->path_len, PEEKD_PATH_LEN);
+	off = pack(w, off, w->filename, e->filename_len, PEEKD_PATH_LEN);
+	off = pack(w, off, w->args, e->args_len, PEEKD_ARGS_LEN);
+	off = pack(w, off, w->cwd, e->cwd_len, PEEKD_PATH_LEN);
+	__u64 size = offsetof(struct peekd_exec_event, strings) + (off & (2 * PEEKD_EXEC_STRINGS_LEN - 1));
+	if (bpf_ringbuf_output(&events, e, size, 0))
+		stat_add(PEEKD_ST_RB_DROP_EXEC, 1);
 	return 0;
 }
 
@@ -882,12 +924,13 @@ static __always_inline int l4_peek(struct __sk_buff *skb, struct l4_head *h)
 	return 1;
 }
 
-static __always_inline void emit_payload(struct __sk_buff *skb, __u32 off, const struct peekd_flow_key *k, __u8 kind)
+/* Reserves a payload record with room for cap (a power of two) data bytes:
+ * the ring takes only constant sizes, so a few size classes keep a DNS answer
+ * from costing the 2 KiB a ClientHello may need. */
+static __always_inline void emit_payload_cap(struct __sk_buff *skb, __u32 off, __u32 plen,
+					     const struct peekd_flow_key *k, __u8 kind, const __u32 cap)
 {
-	if (skb->len <= off)
-		return;
-	__u32 plen = skb->len - off;
-	struct peekd_payload_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct peekd_payload_event *e = bpf_ringbuf_reserve(&events, offsetof(struct peekd_payload_event, data) + cap, 0);
 	if (!e) {
 		stat_add(PEEKD_ST_RB_DROP_DOMAIN, 1);
 		return;
@@ -897,16 +940,30 @@ static __always_inline void emit_payload(struct __sk_buff *skb, __u32 off, const
 	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
 	e->key = *k;
 	e->kind = kind;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	e->orig_len = plen;
 	e->len = 0;
-	__u64 n = plen < PEEKD_PAYLOAD_LEN ? plen : PEEKD_PAYLOAD_LEN;
-	/* Hide n from clang, then give the verifier a provable range [1, 2048]
+	__u64 n = plen < cap ? plen : cap;
+	/* Hide n from clang, then give the verifier a provable range [1, cap]
 	 * (n is already in it, so this changes nothing at run time). */
 	asm volatile("" : "+r"(n));
-	n = ((n - 1) & (PEEKD_PAYLOAD_LEN - 1)) + 1;
+	n = ((n - 1) & (cap - 1)) + 1;
 	if (bpf_skb_load_bytes(skb, off, e->data, n) == 0)
 		e->len = n;
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void emit_payload(struct __sk_buff *skb, __u32 off, const struct peekd_flow_key *k, __u8 kind)
+{
+	if (skb->len <= off)
+		return;
+	__u32 plen = skb->len - off;
+	if (plen <= 256)
+		emit_payload_cap(skb, off, plen, k, kind, 256);
+	else if (plen <= 1024)
+		emit_payload_cap(skb, off, plen, k, kind, 1024);
+	else
+		emit_payload_cap(skb, off, plen, k, kind, PEEKD_PAYLOAD_LEN);
 }
 
 /* A UDP socket's first datagram, when it goes to port 443: a QUIC Initial

@@ -14,6 +14,7 @@
 #define PEEKD_ARGS_LEN 512  /* raw argv area, NUL-separated */
 #define PEEKD_PATH_DEPTH 32
 #define PEEKD_PAYLOAD_LEN 2048 /* first bytes of a flow, or one DNS message */
+#define PEEKD_EXEC_STRINGS_LEN (3 * PEEKD_PATH_LEN + PEEKD_ARGS_LEN)
 #define PEEKD_GAI_NAME_LEN 256
 #define PEEKD_GAI_ADDRS 8
 
@@ -107,6 +108,10 @@ struct peekd_event_hdr {
 	__u64 ts_ns;        /* bpf_ktime_get_boot_ns() */
 };
 
+/* On the wire an exec record is variable-length: the fixed part, then the
+ * four strings packed back to back in strings[], each taking only its _len
+ * bytes, in this order: path, filename, args, cwd. The record ends after the
+ * last of them, so a typical exec costs a few hundred bytes of ring, not 2 KiB. */
 struct peekd_exec_event {
 	struct peekd_event_hdr hdr;
 	__u32 tgid;
@@ -117,20 +122,17 @@ struct peekd_exec_event {
 	__u32 gid;
 	__u64 exe_ino;
 	__u32 exe_dev;
-	__u16 path_len;     /* bytes used in path[] */
+	__u16 path_len;     /* bytes of path (<= PEEKD_PATH_LEN): components leaf-first, each NUL-terminated */
 	__u8  path_truncated;
 	__u8  pad;
 	__u64 cgroup_id;
-	__u32 args_len;
-	__u32 filename_len;
-	__u16 cwd_len;      /* bytes used in cwd[] */
+	__u32 args_len;     /* bytes of args (<= PEEKD_ARGS_LEN): the raw argv area, NUL-separated */
+	__u32 filename_len; /* bytes of filename (<= PEEKD_PATH_LEN): bprm->filename as passed to execve */
+	__u16 cwd_len;      /* bytes of cwd (<= PEEKD_PATH_LEN): working directory at exec, leaf-first like path */
 	__u8  cwd_truncated;
 	__u8  pad2[5];
 	char  comm[PEEKD_COMM_LEN];
-	char  path[PEEKD_PATH_LEN];      /* components leaf-first, each NUL-terminated */
-	char  filename[PEEKD_PATH_LEN];  /* bprm->filename as passed to execve */
-	char  args[PEEKD_ARGS_LEN];
-	char  cwd[PEEKD_PATH_LEN];       /* working directory at exec, leaf-first like path[] */
+	char  strings[PEEKD_EXEC_STRINGS_LEN];
 };
 
 struct peekd_flow_event {
@@ -155,7 +157,8 @@ struct peekd_close_event {
 	struct peekd_flow_key key;
 };
 
-/* Evidence for domain attribution. key is the flow as its owner sees it. */
+/* Evidence for domain attribution. key is the flow as its owner sees it.
+ * On the wire the record may end early: after at least len bytes of data. */
 struct peekd_payload_event {
 	struct peekd_event_hdr hdr;
 	struct peekd_flow_key key;

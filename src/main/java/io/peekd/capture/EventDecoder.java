@@ -26,7 +26,7 @@ final class EventDecoder {
         int type = s.get(JAVA_INT, 0);
         long ts = s.get(JAVA_LONG, 8);
         return switch (type) {
-            case EV_EXEC -> s.byteSize() >= Layouts.EXEC.byteSize() ? exec(s, ts) : null;
+            case EV_EXEC -> s.byteSize() >= off(Layouts.EXEC, "strings") ? exec(s, ts) : null;
             case EV_FLOW -> s.byteSize() >= Layouts.FLOW_EVENT.byteSize() ? flow(s, ts) : null;
             case EV_EXIT -> s.byteSize() >= Layouts.EXIT.byteSize()
                     ? new KernelEvent.Exit(ts, s.get(JAVA_INT, off(Layouts.EXIT, "tgid")),
@@ -35,7 +35,7 @@ final class EventDecoder {
             case EV_CLOSE -> s.byteSize() >= Layouts.CLOSE.byteSize()
                     ? new KernelEvent.Close(ts, key(s.asSlice(off(Layouts.CLOSE, "key"), Layouts.FLOW_KEY.byteSize())))
                     : null;
-            case EV_PAYLOAD -> s.byteSize() >= Layouts.PAYLOAD.byteSize() ? payload(s, ts) : null;
+            case EV_PAYLOAD -> s.byteSize() >= off(Layouts.PAYLOAD, "data") ? payload(s, ts) : null;
             case EV_GAI -> s.byteSize() >= Layouts.GAI.byteSize() ? gai(s, ts) : null;
             default -> null;
         };
@@ -43,7 +43,9 @@ final class EventDecoder {
 
     private static KernelEvent.Payload payload(MemorySegment s, long ts) {
         GroupLayout g = Layouts.PAYLOAD;
-        int len = Math.clamp(Integer.toUnsignedLong(s.get(JAVA_INT, off(g, "len"))), 0, Layouts.PAYLOAD_LEN);
+        // The record ends after the data it carries (peekd_events.h).
+        long room = Math.min(s.byteSize() - off(g, "data"), Layouts.PAYLOAD_LEN);
+        int len = (int) Math.clamp(Integer.toUnsignedLong(s.get(JAVA_INT, off(g, "len"))), 0, room);
         return new KernelEvent.Payload(ts, key(s.asSlice(off(g, "key"), Layouts.FLOW_KEY.byteSize())),
                 s.get(JAVA_BYTE, off(g, "kind")) == PL_DNS, s.get(JAVA_INT, off(g, "orig_len")),
                 s.asSlice(off(g, "data"), len).toArray(JAVA_BYTE));
@@ -104,22 +106,42 @@ final class EventDecoder {
 
     private static KernelEvent.Exec exec(MemorySegment s, long ts) {
         GroupLayout g = Layouts.EXEC;
-        int pathLen = Math.min(Short.toUnsignedInt(s.get(JAVA_SHORT, off(g, "path_len"))), Layouts.PATH_LEN);
+        // The four strings are packed back to back after the fixed part; a length that
+        // claims more than its maximum or than the record holds is cut to fit.
+        Strings str = new Strings(s, off(g, "strings"));
+        MemorySegment pathBytes = str.next(Short.toUnsignedLong(s.get(JAVA_SHORT, off(g, "path_len"))), Layouts.PATH_LEN);
+        MemorySegment fileBytes = str.next(Integer.toUnsignedLong(s.get(JAVA_INT, off(g, "filename_len"))), Layouts.PATH_LEN);
+        MemorySegment argBytes = str.next(Integer.toUnsignedLong(s.get(JAVA_INT, off(g, "args_len"))), Layouts.ARGS_LEN);
+        MemorySegment cwdBytes = str.next(Short.toUnsignedLong(s.get(JAVA_SHORT, off(g, "cwd_len"))), Layouts.PATH_LEN);
         boolean truncated = s.get(JAVA_BYTE, off(g, "path_truncated")) != 0;
-        String path = joinReversed(s.asSlice(off(g, "path"), pathLen));
-        int fnLen = Math.min(s.get(JAVA_INT, off(g, "filename_len")), Layouts.PATH_LEN);
-        int argsLen = Math.min(s.get(JAVA_INT, off(g, "args_len")), Layouts.ARGS_LEN);
-        int cwdLen = Math.min(Short.toUnsignedInt(s.get(JAVA_SHORT, off(g, "cwd_len"))), Layouts.PATH_LEN);
+        String path = joinReversed(pathBytes);
         // A partial working directory would place a relative script in the wrong directory: none is better.
         String cwd = s.get(JAVA_BYTE, off(g, "cwd_truncated")) != 0 ? null
-                : cwdLen == 0 ? "/" : joinReversed(s.asSlice(off(g, "cwd"), cwdLen));
+                : cwdBytes.byteSize() == 0 ? "/" : joinReversed(cwdBytes);
         return new KernelEvent.Exec(ts, s.get(JAVA_INT, off(g, "tgid")), s.get(JAVA_LONG, off(g, "start_ns")),
                 s.get(JAVA_INT, off(g, "ppid")), s.get(JAVA_LONG, off(g, "pstart_ns")), s.get(JAVA_INT, off(g, "uid")),
                 s.get(JAVA_INT, off(g, "gid")), Integer.toUnsignedLong(s.get(JAVA_INT, off(g, "exe_dev"))),
                 s.get(JAVA_LONG, off(g, "exe_ino")), cstr(s.asSlice(off(g, "comm"), Layouts.COMM_LEN)),
-                truncated ? null : path, truncated,
-                cstr(s.asSlice(off(g, "filename"), Math.max(fnLen, 0))),
-                argv(s.asSlice(off(g, "args"), Math.max(argsLen, 0))), s.get(JAVA_LONG, off(g, "cgroup_id")), cwd);
+                truncated ? null : path, truncated, cstr(fileBytes), argv(argBytes),
+                s.get(JAVA_LONG, off(g, "cgroup_id")), cwd);
+    }
+
+    /** Walks the packed strings of an exec record without reading past its end. */
+    private static final class Strings {
+        private final MemorySegment s;
+        private long pos;
+
+        Strings(MemorySegment s, long start) {
+            this.s = s;
+            this.pos = start;
+        }
+
+        MemorySegment next(long len, int max) {
+            long n = Math.min(Math.min(len, max), s.byteSize() - pos);
+            MemorySegment out = s.asSlice(pos, n);
+            pos += n;
+            return out;
+        }
     }
 
     private static KernelEvent.NewFlow flow(MemorySegment s, long ts) {

@@ -48,7 +48,7 @@ final class Layouts {
             JAVA_INT.withName("type"), JAVA_INT.withName("cpu"), JAVA_LONG.withName("ts_ns"))
             .withName("peekd_event_hdr");
 
-    static final int COMM_LEN = 16, PATH_LEN = 512, ARGS_LEN = 512;
+    static final int COMM_LEN = 16, PATH_LEN = 512, ARGS_LEN = 512, EXEC_STRINGS_LEN = 3 * PATH_LEN + ARGS_LEN;
 
     static final GroupLayout EXEC = structLayout(
             HDR.withName("hdr"), JAVA_INT.withName("tgid"), JAVA_INT.withName("ppid"),
@@ -57,9 +57,8 @@ final class Layouts {
             JAVA_SHORT.withName("path_len"), JAVA_BYTE.withName("path_truncated"), JAVA_BYTE.withName("pad"),
             JAVA_LONG.withName("cgroup_id"), JAVA_INT.withName("args_len"), JAVA_INT.withName("filename_len"),
             JAVA_SHORT.withName("cwd_len"), JAVA_BYTE.withName("cwd_truncated"), sequenceLayout(5, JAVA_BYTE).withName("pad2"),
-            sequenceLayout(COMM_LEN, JAVA_BYTE).withName("comm"), sequenceLayout(PATH_LEN, JAVA_BYTE).withName("path"),
-            sequenceLayout(PATH_LEN, JAVA_BYTE).withName("filename"), sequenceLayout(ARGS_LEN, JAVA_BYTE).withName("args"),
-            sequenceLayout(PATH_LEN, JAVA_BYTE).withName("cwd"))
+            sequenceLayout(COMM_LEN, JAVA_BYTE).withName("comm"),
+            sequenceLayout(EXEC_STRINGS_LEN, JAVA_BYTE).withName("strings"))
             .withName("peekd_exec_event");
 
     static final GroupLayout FLOW_EVENT = structLayout(

@@ -39,7 +39,7 @@ public record Config(
             new Database(true, 30, 5, false, true, true, true, 90, 730, 3650, Duration.ofHours(1), "peekd",
                     Database.Server.OFF),
             new Monitoring(false),
-            new Capture(131_072, 4_096, 1_000),
+            new Capture(131_072, 1_024, 1_000),
             new Log(List.of(53), List.of("localhost"),
                     List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128")), List.of(), Log.Level.INFO),
             new Metrics(30, 0),

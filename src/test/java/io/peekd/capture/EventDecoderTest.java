@@ -19,27 +19,32 @@ class EventDecoderTest {
         MemorySegment.copy(b, 0, s, JAVA_BYTE, off, b.length);
     }
 
+    /** An exec record as the kernel sends it: fixed part, then the strings packed, and nothing after them. */
+    private static MemorySegment exec(Arena a, String path, String filename, String args, String cwd) {
+        long base = Layouts.offset(Layouts.EXEC, "strings");
+        MemorySegment s = a.allocate(base + path.length() + filename.length() + args.length() + cwd.length());
+        s.set(JAVA_INT, 0, EventDecoder.EV_EXEC);
+        s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "path_len"), (short) path.length());
+        s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "filename_len"), filename.length());
+        s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "args_len"), args.length());
+        s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "cwd_len"), (short) cwd.length());
+        put(s, base, path + filename + args + cwd);
+        return s;
+    }
+
     @Test
     void execRecordRebuildsPathLeafFirstAndArgv() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.EXEC);
-            s.set(JAVA_INT, 0, EventDecoder.EV_EXEC);
+            MemorySegment s = exec(a, "curl\0bin\0usr\0", "/usr/bin/curl\0", "curl\0-s\0https://example.org/a b\0",
+                    "scripts\0alice\0home\0");
             s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "tgid"), 4242);
             s.set(JAVA_LONG, Layouts.offset(Layouts.EXEC, "start_ns"), 123_000_000_000L);
-            String path = "curl\0bin\0usr\0";
-            put(s, Layouts.offset(Layouts.EXEC, "path"), path);
-            s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "path_len"), (short) path.length());
-            String args = "curl\0-s\0https://example.org/a b\0";
-            put(s, Layouts.offset(Layouts.EXEC, "args"), args);
-            s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "args_len"), args.length());
             put(s, Layouts.offset(Layouts.EXEC, "comm"), "curl");
-            String cwd = "scripts\0alice\0home\0";
-            put(s, Layouts.offset(Layouts.EXEC, "cwd"), cwd);
-            s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "cwd_len"), (short) cwd.length());
             KernelEvent e = EventDecoder.decode(s);
             assertThat(e).isInstanceOf(KernelEvent.Exec.class);
             KernelEvent.Exec x = (KernelEvent.Exec) e;
             assertThat(x.exePath()).isEqualTo("/usr/bin/curl");
+            assertThat(x.filename()).isEqualTo("/usr/bin/curl");
             assertThat(x.args()).isEqualTo("curl\0-s\0https://example.org/a b");
             assertThat(x.tgid()).isEqualTo(4242);
             assertThat(x.startNs()).isEqualTo(123_000_000_000L);
@@ -49,14 +54,21 @@ class EventDecoderTest {
     }
 
     @Test
+    void emptyStringsTakeNoRoomAndTheNextOneFollowsAtOnce() {
+        try (Arena a = Arena.ofConfined()) {
+            KernelEvent.Exec x = (KernelEvent.Exec) EventDecoder.decode(exec(a, "", "", "sh\0-c\0", "tmp\0"));
+            assertThat(x.args()).isEqualTo("sh\0-c");
+            assertThat(x.cwd()).isEqualTo("/tmp");
+            assertThat(x.filename()).isEmpty();
+        }
+    }
+
+    @Test
     void cwdAtTheRootAndTooDeepACwd() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.EXEC);
-            s.set(JAVA_INT, 0, EventDecoder.EV_EXEC);
             // The walk reached the root at once: no names, not truncated.
-            assertThat(((KernelEvent.Exec) EventDecoder.decode(s)).cwd()).isEqualTo("/");
-            put(s, Layouts.offset(Layouts.EXEC, "cwd"), "x\0deep\0");
-            s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "cwd_len"), (short) 7);
+            assertThat(((KernelEvent.Exec) EventDecoder.decode(exec(a, "", "", "", ""))).cwd()).isEqualTo("/");
+            MemorySegment s = exec(a, "", "", "", "x\0deep\0");
             s.set(JAVA_BYTE, Layouts.offset(Layouts.EXEC, "cwd_truncated"), (byte) 1);
             // Half a directory would place a relative script wrongly.
             assertThat(((KernelEvent.Exec) EventDecoder.decode(s)).cwd()).isNull();
@@ -66,10 +78,7 @@ class EventDecoderTest {
     @Test
     void truncatedPathIsNotPassedOffAsReal() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.EXEC);
-            s.set(JAVA_INT, 0, EventDecoder.EV_EXEC);
-            put(s, Layouts.offset(Layouts.EXEC, "path"), "x\0deep\0");
-            s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "path_len"), (short) 7);
+            MemorySegment s = exec(a, "x\0deep\0", "", "", "");
             s.set(JAVA_BYTE, Layouts.offset(Layouts.EXEC, "path_truncated"), (byte) 1);
             KernelEvent.Exec x = (KernelEvent.Exec) EventDecoder.decode(s);
             assertThat(x.exePath()).isNull();
@@ -78,15 +87,34 @@ class EventDecoderTest {
     }
 
     @Test
-    void lyingLengthsAreClamped() {
+    void lyingLengthsAreCutToTheRecord() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(Layouts.EXEC);
-            s.set(JAVA_INT, 0, EventDecoder.EV_EXEC);
+            MemorySegment s = exec(a, "curl\0bin\0", "", "curl\0", "");
             s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "path_len"), (short) -1);
             s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "args_len"), Integer.MAX_VALUE);
             s.set(JAVA_INT, Layouts.offset(Layouts.EXEC, "filename_len"), -5);
             s.set(JAVA_SHORT, Layouts.offset(Layouts.EXEC, "cwd_len"), (short) -1);
-            assertThat(EventDecoder.decode(s)).isInstanceOf(KernelEvent.Exec.class);
+            KernelEvent.Exec x = (KernelEvent.Exec) EventDecoder.decode(s);
+            // path claims 65535 bytes: it gets what the record has, the rest get nothing.
+            assertThat(x.exePath()).isEqualTo("/curl/bin/curl");
+            assertThat(x.args()).isEmpty();
+        }
+    }
+
+    @Test
+    void payloadRecordEndsAfterItsDataAndALyingLengthIsCut() {
+        try (Arena a = Arena.ofConfined()) {
+            long base = Layouts.offset(Layouts.PAYLOAD, "data");
+            MemorySegment s = a.allocate(base + 256);
+            s.set(JAVA_INT, 0, EventDecoder.EV_PAYLOAD);
+            s.set(JAVA_INT, Layouts.offset(Layouts.PAYLOAD, "len"), 5);
+            s.set(JAVA_INT, Layouts.offset(Layouts.PAYLOAD, "orig_len"), 5);
+            put(s, base, "hello");
+            KernelEvent.Payload p = (KernelEvent.Payload) EventDecoder.decode(s);
+            assertThat(new String(p.data(), StandardCharsets.UTF_8)).isEqualTo("hello");
+            s.set(JAVA_INT, Layouts.offset(Layouts.PAYLOAD, "len"), 2048);
+            assertThat(((KernelEvent.Payload) EventDecoder.decode(s)).data()).hasSize(256);
+            assertThat(EventDecoder.decode(s.asSlice(0, base - 1))).isNull();
         }
     }
 

@@ -81,7 +81,7 @@ class ConfigLoaderTest {
         assertThat(d.paths().errorLog()).isEqualTo(Path.of("/var/log/peekd/error.log"));
         assertThat(d.database().retention()).isEqualTo(Duration.ofDays(30));
         assertThat(d.database().writeLimit()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(d.capture().ringBufferBytes()).isEqualTo(4L << 20);
+        assertThat(d.capture().ringBufferBytes()).isEqualTo(1L << 20);
         assertThat(d.log().ignorePorts()).containsExactly(53);
         assertThat(d.log().ignoreIps()).hasToString("[127.0.0.0/8, ::1/128]");
         assertThat(d.log().level()).isEqualTo(Config.Log.Level.INFO);

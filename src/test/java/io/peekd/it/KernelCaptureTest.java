@@ -254,11 +254,19 @@ class KernelCaptureTest {
         Path srv = exe("ssrv"), cli = exe("short");
         try (Tgen.Running server = Tgen.start(srv, "tcp-sink", "--listen", "127.0.0.1:0", "--bytes", "100")) {
             int port = server.port();
-            Tgen.Result c = Tgen.run(cli, "tcp-send", "--to", "127.0.0.1:" + port, "--bytes", "100");
+            // A long argv (about 400 bytes, the kernel keeps 512) travels packed behind the
+            // exe path and filename in the exec record; the words after it must survive.
+            List<String> args = new java.util.ArrayList<>(List.of("tcp-send", "--to", "127.0.0.1:" + port));
+            for (int i = 0; i < 30; i++) args.addAll(List.of("--timeout", "3" + i % 10));
+            args.addAll(List.of("--timeout", "30", "--bytes", "100"));
+            Tgen.Result c = Tgen.run(cli, args.toArray(String[]::new));
             server.await();
             List<JsonNode> rows = settled(cli, 100, 0);
             assertThat(DaemonHarness.totals(rows)[0]).isEqualTo(100);
+            String cmdline = cli + " " + String.join(" ", args);
+            assertThat(cmdline.length()).isBetween(300, 500);
             assertThat(rows).allSatisfy(r -> {
+                assertThat(r.get("cmdline").asText()).isEqualTo(cmdline);
                 assertThat(r.get("exe").asText()).isEqualTo(cli.toString());
                 assertThat(r.get("pid").asInt()).isEqualTo(c.pid());
                 assertThat(r.get("name").asText()).isEqualTo(cli.getFileName().toString().substring(0, Math.min(15, cli.getFileName().toString().length())));

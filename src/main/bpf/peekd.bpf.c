@@ -146,7 +146,7 @@ struct {
 	__type(value, struct pending_pair);
 } pending SEC(".maps");
 
-/* Zero-initialised scratch for the large exec record. */
+/* Never written: the zeroed value a new flows entry starts from. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -79,6 +79,64 @@ class WebBrowserTest {
                 + " s.dispatchEvent(new Event('change')); })()";
     }
 
+    /**
+     * [interval, max, top] of a time chart's byte axis, where top is the highest stack of the
+     * buckets the x axis shows now (after a zoom, those in view).
+     */
+    static double[] byteAxis(String id) throws Exception {
+        JsonNode a = browser.eval("(() => { const c = echarts.getInstanceByDom(document.getElementById('" + id + "'));"
+                + " const o = c.getOption(), y = o.yAxis[0];"
+                + " const [lo, hi] = c.getModel().getComponent('xAxis', 0).axis.scale.getExtent();"
+                + " let top = 0; o.series[0].data.forEach((d, i) => { if (d[0] < lo || d[0] > hi) return;"
+                + "   top = Math.max(top, o.series.reduce((sum, s) => sum + s.data[i][1], 0)); });"
+                + " return [y.interval, y.max, top]; })()");
+        return new double[] {a.get(0).asDouble(), a.get(1).asDouble(), a.get(2).asDouble()};
+    }
+
+    /** The axis steps at a round binary amount (1, 2, 2.5, 5, 10, 20, 25, 50 ... of B, KiB, MiB) and fits the data. */
+    static void assertRoundAndTight(String id, double[] a) {
+        double interval = a[0], max = a[1], top = a[2];
+        if (top == 0) { // nothing in view: any small axis will do
+            assertThat(max).as(id + " empty axis").isPositive();
+            return;
+        }
+        double unit = 1;
+        while (unit * 1024 <= interval) unit *= 1024;
+        assertThat(List.of(1.0, 2.0, 2.5, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0, 200.0, 250.0, 500.0))
+                .as(id + " step " + interval).contains(interval / unit);
+        assertThat(max).as(id + " top of the axis").isGreaterThanOrEqualTo(top).isLessThan(top + interval);
+        assertThat(max / interval).as(id + " steps").isBetween(1.0, 8.0);
+    }
+
+    @Test
+    @Order(2)
+    void byteAxesStepAtRoundBinaryAmountsAndFollowTheZoom() throws Exception {
+        open("#since=7d");
+        double fullTop = 0;
+        for (String id : List.of("ch-sent", "ch-recv", "ch-bars")) {
+            double[] a = byteAxis(id);
+            assertThat(a[2]).as(id + " has data").isPositive();
+            assertRoundAndTight(id, a);
+            if (id.equals("ch-bars")) fullTop = a[2];
+        }
+        // Zoom into each third of the range in turn: every chart's scale follows what is in view.
+        boolean smallerSomewhere = false;
+        for (int[] w : new int[][] {{0, 34}, {33, 67}, {66, 100}}) {
+            browser.eval("echarts.getInstanceByDom(document.getElementById('ch-bars')).dispatchAction({type: 'dataZoom',"
+                    + " start: " + w[0] + ", end: " + w[1] + "})");
+            for (String id : List.of("ch-sent", "ch-recv", "ch-bars")) {
+                double[] a = byteAxis(id);
+                assertRoundAndTight(id + " zoomed to " + w[0] + "-" + w[1] + " %", a);
+                if (id.equals("ch-bars") && a[1] < fullTop) smallerSomewhere = true;
+            }
+        }
+        // Otherwise the data would not show that the scale follows the zoom.
+        assertThat(smallerSomewhere).as("some third of the week has less traffic than the busiest bucket").isTrue();
+        // Tick labels have no trailing zeros: "2.5 MiB", "500 KiB", not "2.50 MiB" or "500.00 KiB".
+        assertThat(browser.text("['0 B', 5 * 1048576, 2.5 * 1048576, 500 * 1024].map((v) => typeof v === 'number'"
+                + " ? window.peekd.axisBytes(v) : v).join('|')")).isEqualTo("0 B|5 MiB|2.5 MiB|500 KiB");
+    }
+
     @Test
     @Order(1)
     void overviewShowsTheDatabaseAndFollowsTheTimeRange() throws Exception {

@@ -188,16 +188,59 @@
       legend: { type: 'scroll', top: 0, textStyle: { fontSize: 11 } },
       tooltip: { trigger: 'axis', formatter: tooltip, confine: true },
       xAxis: { type: 'time', axisLabel: { formatter: (v) => fmtShort.format(new Date(v)), hideOverlap: true } },
-      yAxis: { type: 'value', axisLabel: { formatter: (v) => bytes(v) } },
+      yAxis: { type: 'value', axisLabel: { formatter: axisBytes }, ...iecScale(stackTop(ts, pick, -Infinity, Infinity)) },
       dataZoom: withZoom ? [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 6 }] : [{ type: 'inside' }],
       series,
     };
   }
+  // Byte axes step at round binary amounts (250 KiB, 1 MiB, 2.5 MiB), not at ECharts'
+  // decimal ones, which read as 977 KiB and 1.91 MiB; about four steps to the top.
+  const IEC_STEPS = [1, 2, 2.5, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1024];
+  function iecScale(top) {
+    if (!(top > 0)) return { min: 0, max: 4, interval: 1 };
+    let unit = 1;
+    while (unit * 1024 <= top / 4) unit *= 1024;
+    const raw = top / 4 / unit;
+    const interval = (IEC_STEPS.find((m) => m >= raw) || 1024) * unit;
+    return { min: 0, max: Math.ceil(top / interval) * interval, interval };
+  }
+  const axisBytes = (v) => bytes(v).replace(/\.(\d*?)0+ /, '.$1 ').replace('. ', ' ');
+  // The highest stacked bucket whose time (ms) is within [lo, hi].
+  function stackTop(ts, pick, lo, hi) {
+    let top = 0;
+    ts.times.forEach((t, i) => {
+      if (t * 1000 < lo || t * 1000 > hi) return;
+      let sum = 0;
+      for (const s of ts.series) sum += pick(s, i);
+      if (sum > top) top = sum;
+    });
+    return top;
+  }
+  const TIME_CHARTS = {
+    'ch-sent': ['line', (s, i) => s.sent[i], false],
+    'ch-recv': ['line', (s, i) => s.recv[i], false],
+    'ch-bars': ['bar', (s, i) => s.sent[i] + s.recv[i], true],
+  };
+  let shownSeries = null;
+  // A fixed interval does not follow a zoom by itself: each zoom sets the scale of the
+  // buckets now in view, on all three charts (they zoom together).
+  function rescaleToZoom(ts, zoomed) {
+    const zoom = zoomed.getOption().dataZoom[0];
+    const t0 = ts.times.length ? ts.times[0] * 1000 : 0, t1 = ts.times.length ? ts.times[ts.times.length - 1] * 1000 : 0;
+    const lo = zoom.startValue ?? t0 + (t1 - t0) * (zoom.start ?? 0) / 100;
+    const hi = zoom.endValue ?? t0 + (t1 - t0) * (zoom.end ?? 100) / 100;
+    for (const [id, [, pick]] of Object.entries(TIME_CHARTS))
+      chart(id).setOption({ yAxis: iecScale(stackTop(ts, pick, lo, hi)) });
+  }
   function renderCharts(ts) {
     $('bucketlabel').textContent = '· ' + bucketText(ts.bucket) + ' buckets, grouped by ' + (LABELS[S.by] || S.by);
-    chart('ch-sent').setOption(timeAxisOption(ts, 'line', (s, i) => s.sent[i], false), true);
-    chart('ch-recv').setOption(timeAxisOption(ts, 'line', (s, i) => s.recv[i], false), true);
-    chart('ch-bars').setOption(timeAxisOption(ts, 'bar', (s, i) => s.sent[i] + s.recv[i], true), true);
+    shownSeries = ts;
+    for (const [id, [type, pick, withZoom]] of Object.entries(TIME_CHARTS)) {
+      const c = chart(id);
+      c.setOption(timeAxisOption(ts, type, pick, withZoom), true);
+      c.off('datazoom');
+      c.on('datazoom', () => rescaleToZoom(shownSeries, c));
+    }
     echarts.connect('time'); // zooming one chart zooms all three
   }
   const bucketText = (b) => b % 86400 === 0 ? (b / 86400) + ' d' : b % 3600 === 0 ? (b / 3600) + ' h'
@@ -210,7 +253,8 @@
       grid: { left: 64, right: 24, top: 8, bottom: 24 },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, confine: true, valueFormatter: (v) => bytes(v) },
       legend: { show: false },
-      xAxis: { type: 'value', axisLabel: { formatter: (v) => bytes(v), hideOverlap: true } },
+      xAxis: { type: 'value', axisLabel: { formatter: axisBytes, hideOverlap: true },
+        ...iecScale(Math.max(0, ...top.map((x) => x.sent + x.recv))) },
       yAxis: { type: 'category', data: top.map((x) => x.key.rport == null || x.key.rport < 0 ? '(none)' : String(x.key.rport)) },
       series: [
         { name: 'sent', type: 'bar', stack: 'p', data: top.map((x) => x.sent), itemStyle: { color: '#3b82f6' } },
@@ -618,6 +662,6 @@
     renderLive();
     await refresh();
   }
-  window.peekd = { state: S, refresh };
+  window.peekd = { state: S, refresh, axisBytes };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init); else init();
 })();

@@ -184,7 +184,8 @@
     }));
     return {
       animation: false, backgroundColor: 'transparent',
-      grid: { left: 64, right: 28, top: 28, bottom: withZoom ? 56 : 24 },
+      // The right margin holds half of a time label centred on a tick near the edge.
+      grid: { left: 64, right: 44, top: 28, bottom: withZoom ? 56 : 24 },
       legend: { type: 'scroll', top: 0, textStyle: { fontSize: 11 } },
       tooltip: { trigger: 'axis', formatter: tooltip, confine: true },
       xAxis: { type: 'time', axisLabel: { formatter: (v) => fmtShort.format(new Date(v)), hideOverlap: true } },

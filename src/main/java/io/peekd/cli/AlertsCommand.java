@@ -31,9 +31,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "alerts", mixinStandardHelpOptions = true,
-        description = {"Alert rules: check a rules file, see the active rules and how often they fired,",
-                "reload them in the running daemon, and read the log of fired alerts.",
-                "Rules live in [alerts] file (default /etc/peekd/alerts.toml); see docs/alerts.md."},
+        description = {"Check, list and reload alert rules, and read the alerts that fired.",
+                "Rules live in the [alerts] file (default /etc/peekd/alerts.toml).",
+                "Their syntax is in docs/alerts.md."},
         subcommands = {AlertsCommand.Test.class, AlertsCommand.ListRules.class, AlertsCommand.Reload.class,
                 AlertsCommand.Log.class, CommandLine.HelpCommand.class})
 final class AlertsCommand implements Callable<Integer> {
@@ -122,8 +122,9 @@ final class AlertsCommand implements Callable<Integer> {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
-            description = {"Show the daemon's active alert rules, how often each fired and how many alerts",
-                    "dedup_seconds and max_per_hour suppressed. Without a running daemon, shows the rules of the file."})
+            description = {"Show the daemon's active alert rules and how often each fired.",
+                    "Also counts the alerts that dedup_seconds and max_per_hour suppressed.",
+                    "Without a running daemon, shows the rules of the file."})
     static final class ListRules extends Subcommand {
 
         @Option(names = "--json", description = "Print the daemon's alerts.json (rules, counters, last reload).")

@@ -181,8 +181,9 @@ final class DbCommand {
     }
 
     @Command(name = "stats", mixinStandardHelpOptions = true,
-            description = {"Rows per table, the oldest and newest entry of each, the file size, free pages,",
-                    "retention cutoffs and rows waiting for the off-host mirror."})
+            description = {"Show what the database holds: rows, time span, size and free pages.",
+                    "Per table: rows and the oldest and newest entry. Also the retention cutoffs",
+                    "and the rows waiting for the off-host mirror."})
     static final class Stats extends Subcommand {
 
         @Option(names = "--json", description = "Print the statistics as a JSON object.")

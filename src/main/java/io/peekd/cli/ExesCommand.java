@@ -18,8 +18,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "exes", mixinStandardHelpOptions = true,
-        description = {"List the executables (and interpreter scripts) peekd has seen, with their sha256 hashes,",
-                "whether the distribution package vouches for them, and VirusTotal's verdict when it is on.",
+        description = {"List the executables and scripts peekd has seen, with their sha256 hashes.",
+                "Also shows whether the distribution package vouches for each one, and VirusTotal's",
+                "verdict when it is on.",
                 "Read from state.json, which the daemon rewrites every few seconds.",
                 "Example: peekd exes --changed"})
 final class ExesCommand implements Callable<Integer> {

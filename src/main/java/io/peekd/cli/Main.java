@@ -8,8 +8,9 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = {
-                "peekd shows which executable talked to which domain or IP, how much traffic moved,",
-                "and whether the binary changed. Run the daemon as root; the other commands read its data."},
+                "peekd shows which executable talked to which domain or IP, how much traffic",
+                "moved, and whether the binary changed. Run the daemon as root; the other",
+                "commands read its data. peekd COMMAND --help explains each command."},
         subcommands = {DaemonCommand.class, QueryCommand.class, ReportCommand.class, DbCommand.class, StatusCommand.class,
                 ViewCommand.class, ExesCommand.class, WebCommand.class, AlertsCommand.class, BenchFloorCommand.class,
                 DoctorCommand.class, SystemdCommand.class, InstallCommand.class, UninstallCommand.class, AotTrainCommand.class, BenchHashCommand.class,

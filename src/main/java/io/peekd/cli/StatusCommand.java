@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Show whether the daemon runs, since when, its hook set, the flows it tracks,",
-                "every kind of capture loss, and the database size. Exit code 3 when it is not running."})
+        description = {"Show whether the daemon runs and whether it loses anything.",
+                "Prints its uptime, hook set, the flows it tracks, every kind of capture loss",
+                "and the database size. Exit code 3 when it is not running."})
 final class StatusCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;

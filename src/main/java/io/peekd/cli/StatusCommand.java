@@ -3,6 +3,7 @@ package io.peekd.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peekd.config.Config;
 import io.peekd.json.Trees;
+import io.peekd.rpc.RpcClient;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -35,8 +36,8 @@ final class StatusCommand implements Callable<Integer> {
         Config c = config.load();
         PrintWriter out = spec.commandLine().getOut();
         Path metrics = c.paths().metrics();
-        JsonNode m = null;
-        if (Files.isReadable(metrics)) {
+        JsonNode m = live(c.paths().socket());
+        if (m == null && Files.isReadable(metrics)) {
             try {
                 m = Trees.parse(Files.readAllBytes(metrics));
             } catch (com.fasterxml.jackson.core.JacksonException e) {
@@ -93,6 +94,28 @@ final class StatusCommand implements Callable<Integer> {
                             ? ", FAILING: " + mirror.path("last_error").asText() + " (rows wait in the outbox)" : "");
         }
         return 0;
+    }
+
+    /**
+     * The running daemon's metrics as of now, over its socket; null when no daemon answers
+     * within two seconds (then metrics.json, rewritten every interval, has to do). A daemon
+     * that hangs must not hang the command that is meant to show it.
+     */
+    private static JsonNode live(Path socket) {
+        if (!Files.exists(socket)) return null;
+        var answer = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> RpcClient.connect(socket).map(rpc -> rpc.op("metrics").path("metrics")).orElse(null),
+                r -> Thread.ofVirtual().start(r));
+        try {
+            JsonNode m = answer.get(2, java.util.concurrent.TimeUnit.SECONDS);
+            return m != null && m.isObject() ? m : null;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            answer.cancel(true);
+            return null; // an older daemon without the op, a refused peer, or a stuck one
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     private static void printDb(PrintWriter out, Path db) throws IOException {

@@ -142,6 +142,7 @@ public final class Daemon implements AutoCloseable {
                 () -> capture.fastPath() ? 1 : 0);
         // Retention, RPC socket, text log, mirror; before the first window is stored.
         this.ops = StoreOps.start(s.storeOps(), store, broadcast, this::liveRowsPinned, errors::error);
+        ops.metricsSource(metrics::json);
         this.drainThread = Thread.ofPlatform().name("peekd-drain").unstarted(this::drainLoop);
     }
 

@@ -79,6 +79,8 @@ public final class RpcServer implements AutoCloseable {
     private final ScheduledExecutorService watchdog;
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
     private volatile boolean closed;
+    /** The daemon's metrics document, built when asked (peekd status); null until the daemon sets it. */
+    private volatile java.util.function.Supplier<java.util.Map<String, Object>> metrics;
 
     private RpcServer(Path socket, String readerGroup, Store store, LiveRows live, Accounts accounts,
                       ServerSocketChannel server) {
@@ -100,6 +102,11 @@ public final class RpcServer implements AutoCloseable {
      * @param readerGroup members of this group see every process; empty for none
      * @throws IOException when the socket cannot be created, or another peekd answers on it
      */
+    /** Where the {@code metrics} op takes its answer from. */
+    public void metrics(java.util.function.Supplier<java.util.Map<String, Object>> source) {
+        this.metrics = source;
+    }
+
     public static RpcServer start(Path socket, String readerGroup, Store store, LiveRows live) throws IOException {
         return start(socket, readerGroup, store, live, new Accounts());
     }
@@ -241,6 +248,13 @@ public final class RpcServer implements AutoCloseable {
                     try (Reader r = Reader.open(store.file())) {
                         ok.set("result", Wire.result(r.report(spec)));
                     }
+                    write(out, ok);
+                }
+                case "metrics" -> {
+                    // The same document as metrics.json (readable by every user), but as of now.
+                    var m = metrics;
+                    if (m == null) throw new IllegalStateException("this daemon reports no metrics");
+                    ok.set("metrics", Wire.JSON.valueToTree(m.get()));
                     write(out, ok);
                 }
                 case "stats" -> {

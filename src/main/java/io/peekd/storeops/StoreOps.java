@@ -125,6 +125,11 @@ public final class StoreOps implements AutoCloseable {
         return m;
     }
 
+    /** Lets {@code peekd status} ask the running daemon for its metrics instead of reading a snapshot. */
+    public void metricsSource(java.util.function.Supplier<java.util.Map<String, Object>> source) {
+        if (rpc != null) rpc.metrics(source);
+    }
+
     @Override
     public void close() {
         if (rpc != null) {

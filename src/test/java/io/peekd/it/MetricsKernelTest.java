@@ -101,4 +101,34 @@ class MetricsKernelTest {
             assertThat(peekd.cli("status")).contains("peekd is running: pid " + ProcessHandle.current().pid());
         }
     }
+
+    @Test
+    void statusShowsTheDaemonsCountersAsOfNowNotTheLastSnapshot() throws Exception {
+        // A snapshot an hour apart: metrics.json keeps the counters of the start.
+        try (DaemonHarness peekd = DaemonHarness.start("""
+
+                [metrics]
+                interval_seconds = 3600
+                """)) {
+            Path metrics = peekd.dir.resolve("run/metrics.json");
+            assertThat(metrics).exists();
+            Path srv = Tgen.copyAs("tg-stat-srv"), cli = Tgen.copyAs("tg-stat-cli");
+            Tgen.Result c;
+            try (Tgen.Running server = Tgen.start(srv, "tcp-sink", "--listen", "127.0.0.1:0", "--bytes", "50000")) {
+                c = Tgen.run(cli, "tcp-send", "--to", "127.0.0.1:" + server.port(), "--bytes", "50000", "--via", "write");
+                server.await();
+            }
+            peekd.awaitTotals(cli, c.sent(), c.recv());
+            JsonNode file = new ObjectMapper().readTree(metrics.toFile());
+            JsonNode now = new ObjectMapper().readTree(peekd.cli("status", "--json"));
+            assertThat(now.path("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
+            assertThat(now.path("capture").path("sendCalls").asLong())
+                    .isGreaterThan(file.path("capture").path("sendCalls").asLong());
+            assertThat(java.time.Instant.parse(now.path("written").asText()))
+                    .isAfter(java.time.Instant.parse(file.path("written").asText()))
+                    .isAfter(java.time.Instant.now().minusSeconds(10));
+            // The text form says nothing about old counters when they are not old.
+            assertThat(peekd.cli("status")).contains("peekd is running").doesNotContain("counters below as of");
+        }
+    }
 }

@@ -17,6 +17,12 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
+        boolean server = args.length > 0 && (args[0].equals("daemon") || args[0].equals("web"));
+        // A one-shot command speaks through its output and exit code; the library's INFO
+        // notes ("GeoIP database ... is not installed") would only clutter stderr. Set
+        // lazily: the class runs when something first logs, so a silent command pays nothing.
+        if (!server && System.getProperty("java.util.logging.config.file") == null)
+            System.setProperty("java.util.logging.config.class", QuietLogging.class.getName());
         System.exit(run(args));
     }
 

@@ -15,7 +15,7 @@ import java.util.function.Predicate;
  * a handful of processes (with parents, users, a container) talking to a handful of remote
  * endpoints at times from minutes to ten days ago.
  */
-final class TestDb {
+public final class TestDb {
     static final Identity CURL = id("/usr/bin/curl", "curl", "curl -s https://example.org/", "a1", 4101,
             "/usr/bin/bash", "bash", 1000, "alice", null);
     static final Identity FIREFOX = id("/usr/lib/firefox/firefox", "firefox", "/usr/lib/firefox/firefox", "b2", 2200,
@@ -51,7 +51,7 @@ final class TestDb {
     }
 
     /** Writes the rows into {@code dir/data/peekd.db} through the store, and waits until they are committed. */
-    static TestDb create(Path dataDir) throws Exception {
+    public static TestDb create(Path dataDir) throws Exception {
         Instant now = Instant.ofEpochSecond(Instant.now().getEpochSecond() / 60 * 60);
         List<FlowRow> rows = new ArrayList<>();
         // Within the last hour.

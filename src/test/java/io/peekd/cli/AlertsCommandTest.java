@@ -1,5 +1,6 @@
 package io.peekd.cli;
 
+import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -41,14 +42,10 @@ class AlertsCommandTest {
     @BeforeEach
     void writeConfig() throws Exception {
         rules = dir.resolve("alerts.toml");
-        config = Files.writeString(dir.resolve("config.toml"), """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
+        config = Files.writeString(dir.resolve("config.toml"), TestConfig.paths(dir) + """
                 [alerts]
                 file = "%s"
-                """.formatted(dir, dir, dir, rules));
+                """.formatted(rules));
     }
 
     @Test

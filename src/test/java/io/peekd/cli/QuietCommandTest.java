@@ -1,5 +1,6 @@
 package io.peekd.cli;
 
+import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.peekd.testkit.Tgen;
@@ -36,15 +37,11 @@ class QuietCommandTest {
         Path dir = Files.createTempDirectory(Tgen.testDir(), "quiet-");
         TestDb.create(Files.createDirectories(dir.resolve("data")));
         Path cfg = dir.resolve("config.toml");
-        Files.writeString(cfg, """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
+        Files.writeString(cfg, TestConfig.paths(dir) + """
 
                 [geoip]
                 asn_db = "%s/no-such-asn.mmdb"
-                """.formatted(dir, dir, dir, dir));
+                """.formatted(dir));
         String[] r = peekd(cfg, "view", "--print", "--range", "30d");
         assertThat(r[0]).isEqualTo("0");
         assertThat(r[1]).contains("/usr/bin/curl");

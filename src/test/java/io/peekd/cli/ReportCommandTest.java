@@ -1,5 +1,6 @@
 package io.peekd.cli;
 
+import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -58,12 +59,7 @@ class ReportCommandTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        config = Files.writeString(dir.resolve("config.toml"), """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
-                """.formatted(dir, dir, dir));
+        config = Files.writeString(dir.resolve("config.toml"), TestConfig.paths(dir));
         db = dir.resolve("data/peekd.db");
         Identity curl = id("/usr/bin/curl", "curl", 1000, "alice");
         Identity ff = id("/usr/lib/firefox/firefox-with-a-rather-long-installation-path/firefox", "firefox", 1000, "alice");

@@ -1,5 +1,6 @@
 package io.peekd.doctor;
 
+import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.peekd.capture.Kernel;
@@ -27,12 +28,7 @@ class DoctorTest {
 
     private static Path config(Path dir, String extra) throws Exception {
         Path cfg = dir.resolve("config.toml");
-        Files.writeString(cfg, """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
-                """.formatted(dir, dir, dir) + extra);
+        Files.writeString(cfg, TestConfig.paths(dir) + extra);
         return cfg;
     }
 

@@ -1,5 +1,6 @@
 package io.peekd.it;
 
+import io.peekd.testkit.TestConfig;
 import io.peekd.testkit.Tgen;
 import io.peekd.testkit.Exec;
 import java.io.PrintWriter;
@@ -36,11 +37,7 @@ final class DaemonProcess implements AutoCloseable {
 
     /** The config of a test instance: its own dirs, nothing ignored, plus {@code extra}. */
     static String config(Path dir, String extra) {
-        return """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
+        return TestConfig.paths(dir) + """
 
                 [capture]
                 drain_interval_ms = 200
@@ -49,7 +46,7 @@ final class DaemonProcess implements AutoCloseable {
                 ignore_ports = []
                 ignore_domains = []
                 ignore_ips = []
-                """.formatted(dir, dir, dir) + extra;
+                """ + extra;
     }
 
     /** Starts {@code java ... peekd <args> --config dir/config.toml} with extra environment; prefix wraps the java command. */

@@ -1,5 +1,6 @@
 package io.peekd.it;
 
+import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -31,17 +32,13 @@ class DaemonProcessTest {
 
     private static Path config(Path dir, String extra) throws Exception {
         Path c = dir.resolve("config.toml");
-        Files.writeString(c, """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
+        Files.writeString(c, TestConfig.paths(dir) + """
 
                 [log]
                 ignore_ports = []
                 ignore_domains = []
                 ignore_ips = []
-                """.formatted(dir, dir, dir) + extra);
+                """ + extra);
         return c;
     }
 

@@ -1,5 +1,6 @@
 package io.peekd.it;
 
+import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.peekd.testkit.Exec;
@@ -29,12 +30,7 @@ class InstallIT {
     void installsRunsAndUninstallsLeavingOnlyWhatTheUserKeeps(@TempDir Path dir) throws Exception {
         Path prefix = dir.resolve("usr"), etc = dir.resolve("etc"), units = dir.resolve("units");
         Files.createDirectories(etc);
-        Files.writeString(etc.resolve("config.toml"), """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
-                """.formatted(dir, dir, dir));
+        Files.writeString(etc.resolve("config.toml"), TestConfig.paths(dir));
         String[] install = {"install", "--prefix", prefix.toString(), "--config-dir", etc.toString(), "--unit-dir", units.toString()};
         Exec in = peekd(null, install);
         assertThat(in.exitCode()).as(in.stderr()).isZero();

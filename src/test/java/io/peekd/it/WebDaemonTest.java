@@ -1,5 +1,6 @@
 package io.peekd.it;
 
+import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -41,11 +42,7 @@ class WebDaemonTest {
         Path dir = Files.createTempDirectory(base, "webd-");
         Path cfg = dir.resolve("config.toml");
         // An hour-long write window: anything the feed shows within the test came from the open window.
-        Files.writeString(cfg, """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
+        Files.writeString(cfg, TestConfig.paths(dir) + """
 
                 [database]
                 write_limit_seconds = 3600
@@ -57,7 +54,7 @@ class WebDaemonTest {
                 ignore_ports = []
                 ignore_domains = []
                 ignore_ips = []
-                """.formatted(dir, dir, dir));
+                """);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.peekd.cli.Main",
                 "daemon", "--config", cfg.toString(), "--web-port", "0"));

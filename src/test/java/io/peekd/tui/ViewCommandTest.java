@@ -1,5 +1,6 @@
 package io.peekd.tui;
 
+import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
@@ -22,12 +23,7 @@ class ViewCommandTest {
 
     private Path config() throws Exception {
         Path c = dir.resolve("config.toml");
-        Files.writeString(c, """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
-                """.formatted(dir, dir, dir));
+        Files.writeString(c, TestConfig.paths(dir));
         return c;
     }
 

@@ -1,5 +1,6 @@
 package io.peekd.tui;
 
+import io.peekd.testkit.TestConfig;
 import io.peekd.testkit.Tgen;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,12 +39,7 @@ final class ViewSession implements AutoCloseable {
     static ViewSession create(String name, int cols, int rows) throws Exception {
         Path base = Tgen.testDir();
         Path dir = Files.createTempDirectory(base, "tui-" + name + "-");
-        Files.writeString(dir.resolve("config.toml"), """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
-                """.formatted(dir, dir, dir));
+        Files.writeString(dir.resolve("config.toml"), TestConfig.paths(dir));
         Instant now = Instant.now();
         ViewDb.write(dir.resolve("data/peekd.db"), now);
         return new ViewSession(dir, now, Tmux.start(cols, rows));

@@ -1,5 +1,6 @@
 package io.peekd.web;
 
+import io.peekd.testkit.TestConfig;
 import io.peekd.testkit.Tgen;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,15 +38,11 @@ class WebSecurityTest {
 
     private Path config(String web) throws Exception {
         Path c = dir.resolve("config.toml");
-        Files.writeString(c, """
-                [paths]
-                data_dir = "%s/data"
-                run_dir = "%s/run"
-                log_dir = "%s/log"
+        Files.writeString(c, TestConfig.paths(dir) + """
 
                 [web]
                 %s
-                """.formatted(dir, dir, dir, web));
+                """.formatted(web));
         return c;
     }
 

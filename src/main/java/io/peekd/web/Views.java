@@ -333,6 +333,14 @@ final class Views {
                 + " at most 5000 (use a bigger bucket or a shorter range)");
         long[] times = new long[n];
         for (int i = 0; i < n; i++) times[i] = first + i * bucket;
+        List<Dim> dims = by == null ? List.of() : List.of(by);
+        // Rollup rows carry their bucket's start: hours land in the right chart bucket only when
+        // buckets are whole hours, UTC days only when buckets are whole days starting at UTC midnight.
+        long grain = bucket % 86_400 == 0 && off % 86_400 == 0 ? DAYS : bucket % 3600 == 0 && off % 3600 == 0 ? 3600 : 0;
+        Pieces p = IdentSeries.covers(by) ? pieces(f, dims, grain, IDENT_HOURLY, "rollup_hour_ident") : null;
+        if (p != null) return new Timeseries(f.from(), f.to(), bucket, zone.getId(), dims.stream().map(Dim::key).toList(),
+                times, IdentSeries.series(db, f, p, pieces(f, dims, DAYS, IDENT_HOURLY, "rollup_hour_ident"), by, maxSeries,
+                first, bucket, n));
         List<String> top = new ArrayList<>();
         if (by != null) {
             for (Group g : groups(f, List.of(by), Order.TOTAL, maxSeries)) {
@@ -341,7 +349,6 @@ final class Views {
             }
         }
         List<Object> args = new ArrayList<>();
-        List<Dim> dims = by == null ? List.of() : List.of(by);
         String keyExpr = by == null ? "'all'" : "coalesce(CAST(" + outer(dims, 0) + " AS TEXT), '')";
         String seriesExpr = by == null ? keyExpr
                 : top.isEmpty() ? "NULL" : "CASE WHEN " + keyExpr + " IN (" + "?,".repeat(top.size() - 1) + "?) THEN " + keyExpr + " END";
@@ -351,9 +358,6 @@ final class Views {
         innerArgs.add(bucket);
         innerArgs.add(bucket);
         innerArgs.add(off);
-        // Rollup rows carry their bucket's start: hours land in the right chart bucket only when
-        // buckets are whole hours, UTC days only when buckets are whole days starting at UTC midnight.
-        long grain = bucket % 86_400 == 0 && off % 86_400 == 0 ? DAYS : bucket % 3600 == 0 && off % 3600 == 0 ? 3600 : 0;
         String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", grain, innerArgs);
         // The bucket's four values come first in the inner SELECT, before the filter's.
         List<Object> all = new ArrayList<>(args);

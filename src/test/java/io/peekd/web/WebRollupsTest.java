@@ -185,6 +185,50 @@ class WebRollupsTest {
         assertThat(capped.processCount()).isEqualTo(top.processes().size());
     }
 
+    /**
+     * Series by process dimensions come from the per-identity rollups, ranked and summed per
+     * rollup identity; by a destination column from the general path. Buckets of hours, of
+     * three hours and of UTC days, in UTC and an hour east of it (local hours are whole UTC
+     * hours there, local days are not UTC days), with few series (most rows in "other") and many.
+     */
+    @Test
+    void timeseriesAreEqual() {
+        List<Dim> bys = java.util.Arrays.asList(null, Dim.EXE, Dim.NAME, Dim.UID, Dim.USER, Dim.CONTAINER, Dim.RPORT);
+        int compared = 0;
+        for (Filter r : RANGES) {
+            for (UnaryOperator<Filter> fo : FILTERS) {
+                Filter f = fo.apply(r);
+                for (Dim by : bys) {
+                    for (long bucket : List.of(3600L, 10_800L, 86_400L)) {
+                        for (String zone : List.of("UTC", "+01:00")) {
+                            for (int series : bucket == 3600 ? List.of(2, 30) : List.of(2)) {
+                                java.time.ZoneId z = java.time.ZoneId.of(zone);
+                                String what = f + " by " + by + " bucket " + bucket + " " + zone + " series " + series;
+                                Views.Timeseries a = rollups.timeseries(f, by, bucket, series, z);
+                                Views.Timeseries b = raw.timeseries(f, by, bucket, series, z);
+                                assertThat(a.times()).as(what).isEqualTo(b.times());
+                                assertThat(a.series()).as(what).hasSameSizeAs(b.series());
+                                for (int i = 0; i < a.series().size(); i++) {
+                                    Views.Series x = a.series().get(i), y = b.series().get(i);
+                                    assertThat(x.key()).as(what).isEqualTo(y.key());
+                                    assertThat(x.sent()).as("sent of %s, %s", x.key(), what).isEqualTo(y.sent());
+                                    assertThat(x.recv()).as("recv of %s, %s", x.key(), what).isEqualTo(y.recv());
+                                    assertThat(x.total()).as(what).isEqualTo(y.total());
+                                }
+                                compared += b.series().size();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(compared).isGreaterThan(1000);
+        // "other" is there and is not empty where only two of six programs are shown.
+        Views.Series other = rollups.timeseries(RANGES.getFirst(), Dim.EXE, 3600, 2, java.time.ZoneOffset.UTC).series().getLast();
+        assertThat(other.key()).isNull();
+        assertThat(other.total()).isPositive();
+    }
+
     @Test
     void processTreesAreEqual() {
         for (Filter r : RANGES) {

@@ -83,6 +83,7 @@ public final class Retention {
         m.put(Rollups.Level.HOUR.identTable, hour);
         m.put(Rollups.Level.HOUR.domainTable, hour);
         m.put(DestRollups.HOUR, hour);
+        // rollup_hour_dest_ident goes with it (see deleteChunk).
         // Days go a whole week at a time, like the week table after them, so that the days are
         // complete from the start of any week the week table has (see ReportSql).
         long day = Math.floorDiv(t - p.dayDays() * 86_400L - Rollups.WEEK_OFFSET, Rollups.WEEK) * Rollups.WEEK
@@ -93,6 +94,7 @@ public final class Retention {
         // rollup_day_dest_ident goes with it (see deleteChunk).
         m.put(DestRollups.DAY, day);
         m.put(Rollups.WEEK_DOMAIN, day);
+        m.put(DestRollups.WEEK, day);
         return m;
     }
 
@@ -184,17 +186,18 @@ public final class Retention {
         long span = switch (table) {
             case "rollup_minute" -> 3_600;
             case "rollup_hour", "rollup_hour_ident", "rollup_hour_domain", DestRollups.HOUR -> 86_400;
-            case Rollups.WEEK_DOMAIN -> 4 * Rollups.WEEK;
+            case Rollups.WEEK_DOMAIN, DestRollups.WEEK -> 4 * Rollups.WEEK;
             default -> 7 * 86_400;
         };
         long bound = Math.min(cutoff, min + span);
         long n = 0;
-        if (table.equals(DestRollups.DAY)) {
+        if (table.equals(DestRollups.DAY) || table.equals(DestRollups.HOUR)) {
             // Clustered on the destination, so "bucket < ?" alone would scan all of it; every
-            // one of its rows has a day row of the same bucket and destination, so the
+            // one of its rows has a day (hour) row of the same bucket and destination, so the
             // destinations of the span name all it has to lose. Deleted first: a crash in
             // between leaves the day rows, which the next run finds again.
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + DestRollups.DAY_IDENT
+            String perIdent = table.equals(DestRollups.DAY) ? DestRollups.DAY_IDENT : DestRollups.HOUR_IDENT;
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + perIdent
                     + " WHERE did IN (SELECT did FROM " + table + " WHERE bucket < ?) AND bucket < ?")) {
                 ps.setLong(1, bound);
                 ps.setLong(2, bound);

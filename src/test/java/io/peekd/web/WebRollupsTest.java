@@ -36,6 +36,23 @@ class WebRollupsTest {
 
     @BeforeAll
     static void create() throws Exception {
+        Path file = dir.resolve("peekd.db");
+        store(file, history());
+        db = new Db(file, 2);
+        rollups = new Views(db, true);
+        raw = new Views(db, false);
+    }
+
+    static void store(Path file, List<FlowRow> rows) throws Exception {
+        try (Store s = Store.open(file)) {
+            for (int i = 0; i < rows.size(); i += 50) {
+                assertThat(s.writer().submit(rows.subList(i, Math.min(rows.size(), i + 50)))).isTrue();
+            }
+            assertThat(s.writer().flush(Duration.ofMinutes(2))).isTrue();
+        }
+    }
+
+    static List<FlowRow> history() {
         Random rnd = new Random(7);
         List<Identity> ids = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
@@ -64,16 +81,17 @@ class WebRollupsTest {
             // The same window stored twice: a merge into the stored row.
             if (rnd.nextInt(15) == 0) rows.add(r);
         }
-        Path file = dir.resolve("peekd.db");
-        try (Store s = Store.open(file)) {
-            for (int i = 0; i < rows.size(); i += 50) {
-                assertThat(s.writer().submit(rows.subList(i, Math.min(rows.size(), i + 50)))).isTrue();
-            }
-            assertThat(s.writer().flush(Duration.ofMinutes(2))).isTrue();
+        // Three weeks more, sparser, after the first three days: whole weeks for the week tables.
+        Random more = new Random(8);
+        t = BASE.plus(Duration.ofDays(3)).getEpochSecond();
+        for (int i = 0; i < 700; i++) {
+            t += 1 + more.nextInt(5400);
+            int remote = more.nextInt(40);
+            rows.add(new FlowRow(Instant.ofEpochSecond(t), ids.get(more.nextInt(ids.size())), "tcp", 4, "10.0.0.2",
+                    40000, "198.51.100." + remote, 443, domains[remote % domains.length], "dns", "high",
+                    more.nextInt(100_000), more.nextInt(1_000_000), 1));
         }
-        db = new Db(file, 2);
-        rollups = new Views(db, true);
-        raw = new Views(db, false);
+        return rows;
     }
 
     @AfterAll
@@ -86,7 +104,9 @@ class WebRollupsTest {
             range(BASE.plusSeconds(3 * 3600 + 17), BASE.plus(Duration.ofDays(2)).plusSeconds(5 * 3600 + 3)),
             range(BASE, BASE.plus(Duration.ofDays(3))),
             range(BASE.plusSeconds(86_400 + 600), BASE.plusSeconds(86_400 + 9 * 3600 + 59)),
-            range(BASE.plusSeconds(7000), BASE.plusSeconds(7000 + 5400)));
+            range(BASE.plusSeconds(7000), BASE.plusSeconds(7000 + 5400)),
+            // Two whole weeks (from Monday 9 March) with days, hours and seconds on both sides.
+            range(BASE.plusSeconds(86_400 + 5 * 3600 + 17), BASE.plus(Duration.ofDays(23)).plusSeconds(7 * 3600 + 3)));
 
     static Filter range(Instant from, Instant to) {
         return new Filter(from.getEpochSecond(), to.getEpochSecond(), Map.of());
@@ -241,6 +261,35 @@ class WebRollupsTest {
         // app-0: two idents rows of one rollup identity, both pid 3000 (counted once per idents
         // row, as the raw view always did), and one of another identity (3001).
         assertThat(flat(raw.processes(RANGES.get(1), 1000), "")).anyMatch(s -> s.contains("/usr/bin/app-0 ") && s.contains(" pids 3 "));
+    }
+
+    /**
+     * Pids per UTC day follow the raw windows' retention: where it cut through a day, that
+     * day's pids are counted from the windows left, as the raw view counts them. Traffic is
+     * not compared: the rollups keep what retention deleted from the windows.
+     */
+    @Test
+    void pidsAfterRetentionCutThroughADayAreThoseOfTheWindowsLeft(@TempDir Path other) throws Exception {
+        Path file = other.resolve("peekd.db");
+        store(file, history());
+        Instant cutoff = BASE.plus(Duration.ofDays(1)).plusSeconds(10 * 3600);
+        try (Store s = Store.open(file)) {
+            io.peekd.store.Retention.run(s, new io.peekd.store.Retention.Policy(1, 10, 10, 10), cutoff.plus(Duration.ofDays(1)));
+        }
+        try (Db d = new Db(file, 2)) {
+            Filter f = range(cutoff.minusSeconds(12 * 3600), cutoff.plus(Duration.ofDays(2)));
+            Map<String, Long> want = pids(new Views(d, false).processes(f, 1000), new java.util.TreeMap<>());
+            assertThat(want.values().stream().mapToLong(Long::longValue).sum()).isGreaterThan(5);
+            assertThat(pids(new Views(d, true).processes(f, 1000), new java.util.TreeMap<>())).containsAllEntriesOf(want);
+        }
+    }
+
+    private static Map<String, Long> pids(List<Views.Proc> procs, Map<String, Long> out) {
+        for (Views.Proc p : procs) {
+            if (p.pids() > 0) out.put(p.exe() + " " + p.name(), p.pids());
+            pids(p.children(), out);
+        }
+        return out;
     }
 
     /** The tree as lines, without first and last seen, which a rollup rounds. */

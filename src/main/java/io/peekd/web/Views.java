@@ -126,6 +126,9 @@ final class Views {
      * and [de, he), raw windows [from, hs) and [he, to).
      */
     record Pieces(long from, long to, long ds, long de, long hs, long he) {
+        /** The end of the days and hours of a range after which nothing is stored (see DestTable.openEnd). */
+        static final long OPEN = Long.MAX_VALUE;
+
         /** In the order of the branches of every rollup union. */
         List<Object> args() {
             return List.of(ds, de, hs, ds, de, he, from, hs, he, to);
@@ -174,7 +177,7 @@ final class Views {
      * tables and the raw windows at the edges, grouped by the integer key first: the text of
      * the few thousand keys is joined after. x has the sums, f the destination's columns.
      */
-    private static final String DEST_SUMS;
+    static final String DEST_SUMS;
 
     static {
         String days = " UNION ALL SELECT bucket, bucket, did, sent, recv, conns, windows FROM rollup_day_dest"
@@ -196,9 +199,9 @@ final class Views {
      * before and after them, then the pieces' hours and raw edges. A week row keeps its first
      * and last day with traffic, so first and last seen are rounded to the day either way.
      */
-    private static List<Object> destArgs(Pieces p) {
+    static List<Object> destArgs(Pieces p) {
         long ws = Math.floorDiv(p.ds() - WEEK_OFFSET + WEEK - 1, WEEK) * WEEK + WEEK_OFFSET;
-        long we = Math.floorDiv(p.de() - WEEK_OFFSET, WEEK) * WEEK + WEEK_OFFSET;
+        long we = p.de() == Pieces.OPEN ? Pieces.OPEN : Math.floorDiv(p.de() - WEEK_OFFSET, WEEK) * WEEK + WEEK_OFFSET;
         if (we <= ws) ws = we = p.de(); // no whole week: the days read all of [ds, de)
         List<Object> out = new ArrayList<>(List.of(ws, we, p.ds(), ws, we, p.de()));
         out.addAll(p.args().subList(2, 10));
@@ -550,35 +553,26 @@ final class Views {
     List<Destination> destinations(Filter f, int limit, int perDestination) {
         List<Object> args = new ArrayList<>();
         List<Dim> dims = List.of(Dim.RADDR, Dim.DOMAIN, Dim.RPORT, Dim.PROTO);
+        Pieces p = destPieces(f, dims);
+        if (p != null) return db.read(c -> DestTable.read(c, f, p, limit, perDestination));
         // Ports and protocols in order, so that the text does not depend on which table answered.
-        String lists = "SELECT f.raddr, f.domain, group_concat(DISTINCT f.rport ORDER BY f.rport),"
-                + " group_concat(DISTINCT f.proto ORDER BY f.proto), ";
-        String order = " GROUP BY f.raddr, f.domain ORDER BY %s DESC, f.raddr LIMIT ?";
-        String from = destFrom(f, dims, args);
-        // The per-destination sums also name their rollup destinations, for the breakdown below.
-        String sql = from != null ? lists + "sum(x.s), sum(x.r), sum(x.n), min(x.mi), max(x.ma), json_group_array(f.id)"
-                + from + order.formatted("sum(x.s) + sum(x.r)")
-                : lists + "sum(f.sent), sum(f.recv), sum(f.conns), min(f.time), max(f.time), NULL"
-                        + source(f, dims, DAYS, args).from() + f.where(args) + order.formatted("sum(f.sent) + sum(f.recv)");
+        String sql = "SELECT f.raddr, f.domain, group_concat(DISTINCT f.rport ORDER BY f.rport),"
+                + " group_concat(DISTINCT f.proto ORDER BY f.proto), sum(f.sent), sum(f.recv), sum(f.conns), min(f.time),"
+                + " max(f.time)" + source(f, dims, DAYS, args).from() + f.where(args)
+                + " GROUP BY f.raddr, f.domain ORDER BY sum(f.sent) + sum(f.recv) DESC, f.raddr LIMIT ?";
         args.add(limit);
         record Top(String raddr, String domain, String ports, String protos, long sent, long recv, long conns,
-                   long first, long last, String dests) {
+                   long first, long last) {
         }
         return db.read(c -> {
             List<Top> top = new ArrayList<>();
             try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) top.add(new Top(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getString(10)));
+                        rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9)));
             }
             Map<String, List<PerProcess>> per = new HashMap<>();
             List<String> addrs = top.stream().map(Top::raddr).filter(java.util.Objects::nonNull).distinct().toList();
-            if (from != null && !top.isEmpty()) {
-                List<long[]> groups = new ArrayList<>();
-                for (Top t : top) groups.add(java.util.Arrays.stream(t.dests().substring(1, t.dests().length() - 1)
-                        .split(",")).mapToLong(Long::parseLong).toArray());
-                List<List<PerProcess>> byGroup = DestProcesses.of(c, destPieces(f, dims), groups);
-                for (int i = 0; i < top.size(); i++) per.put(top.get(i).raddr() + "\u0000" + top.get(i).domain(), byGroup.get(i));
-            } else if (!addrs.isEmpty() || top.stream().anyMatch(t -> t.raddr() == null)) {
+            if (!addrs.isEmpty() || top.stream().anyMatch(t -> t.raddr() == null)) {
                 List<Object> a2 = new ArrayList<>();
                 Source src2 = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.EXE, Dim.NAME), DAYS, a2);
                 String w2 = f.where(a2);
@@ -604,23 +598,28 @@ final class Views {
             }
             List<Destination> out = new ArrayList<>();
             for (Top t : top) {
-                List<PerProcess> all = per.getOrDefault(t.raddr() + "\u0000" + t.domain(), List.of());
-                PerProcess more = null;
-                if (all.size() > perDestination) {
-                    long s = 0, r = 0, n = 0;
-                    for (PerProcess x : all.subList(perDestination, all.size())) {
-                        s += x.sent();
-                        r += x.recv();
-                        n += x.conns();
-                    }
-                    more = new PerProcess(null, (all.size() - perDestination) + " more", s, r, n);
-                }
-                out.add(new Destination(t.raddr(), t.domain(), t.ports(), t.protos(), t.sent(), t.recv(), t.conns(),
-                        t.first(), t.last(), List.copyOf(all.subList(0, Math.min(perDestination, all.size()))),
-                        all.size(), more));
+                out.add(destination(t.raddr(), t.domain(), t.ports(), t.protos(), t.sent(), t.recv(), t.conns(),
+                        t.first(), t.last(), per.getOrDefault(t.raddr() + "\u0000" + t.domain(), List.of()), perDestination));
             }
             return out;
         });
+    }
+
+    /** A row of the destinations table, with its first {@code perDestination} processes listed and the rest summed. */
+    static Destination destination(String raddr, String domain, String ports, String protos, long sent, long recv,
+                                   long conns, long first, long last, List<PerProcess> all, int perDestination) {
+        PerProcess more = null;
+        if (all.size() > perDestination) {
+            long s = 0, r = 0, n = 0;
+            for (PerProcess x : all.subList(perDestination, all.size())) {
+                s += x.sent();
+                r += x.recv();
+                n += x.conns();
+            }
+            more = new PerProcess(null, (all.size() - perDestination) + " more", s, r, n);
+        }
+        return new Destination(raddr, domain, ports, protos, sent, recv, conns, first, last,
+                List.copyOf(all.subList(0, Math.min(perDestination, all.size()))), all.size(), more);
     }
 
     /**

@@ -236,9 +236,10 @@ final class Views {
         List<Object> args = new ArrayList<>();
         Source src = source(f, List.of(), DAYS, args);
         String where = f.where(args);
+        Pieces dests = destPieces(f, List.of(Dim.RADDR));
         List<Object> rargs = new ArrayList<>();
-        String rfrom = destFrom(f, List.of(Dim.RADDR), rargs);
-        if (rfrom == null) rfrom = source(f, List.of(Dim.RADDR), DAYS, rargs).from() + f.where(rargs);
+        String rfrom = dests != null ? DEST_SUMS + f.whereNoTime(rargs)
+                : source(f, List.of(Dim.RADDR), DAYS, rargs).from() + f.where(rargs);
         String sql = "SELECT coalesce(sum(x.s), 0), coalesce(sum(x.r), 0), coalesce(sum(x.n), 0), coalesce(sum(x.k), 0),"
                 + " count(DISTINCT i.exe_id), min(x.mi), max(x.ma) FROM (SELECT f.ident_id AS iid, sum(f.sent) AS s,"
                 + " sum(f.recv) AS r, sum(f.conns) AS n, " + src.windows() + " AS k, min(f.time) AS mi, max(f.time) AS ma"
@@ -258,7 +259,10 @@ final class Views {
                 last = rs.getLong(7);
                 if (rs.wasNull()) first = last = null;
             }
-            try (PreparedStatement ps = Db.prepare(c, remotes, rargs); ResultSet rs = ps.executeQuery()) {
+            List<Object> ra = new ArrayList<>(rargs);
+            // Only the number of addresses is needed, not first or last seen: days may run open.
+            if (dests != null) ra.addAll(0, destArgs(DestTable.openEnd(c, dests)));
+            try (PreparedStatement ps = Db.prepare(c, remotes, ra); ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 nRemotes = rs.getLong(1);
             }

@@ -43,7 +43,7 @@ public record DbStats(Path file, int schemaVersion, String dbId, List<Table> tab
         List<Table> tables = new ArrayList<>();
         try (Statement st = c.createStatement()) {
             for (String t : TIMED) {
-                String time = t.startsWith("rollup_") ? "bucket" : "time";
+                String time = t.equals("flows") || t.equals("outbox") ? "time" : "bucket";
                 // "flows" is a view since schema 7; counting the table behind it skips the join.
                 String table = t.equals("flows") ? FlowTables.WINDOWS : t;
                 long rows = one(st, "SELECT count(*) FROM " + table);

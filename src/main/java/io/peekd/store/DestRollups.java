@@ -29,7 +29,6 @@ final class DestRollups {
     static final String DAY_IDENT = "rollup_day_dest_ident";
     /** Schema 10, see {@link #MIGRATION_10}. */
     static final String WEEK = "rollup_week_dest";
-    static final String HOUR_IDENT = "rollup_hour_dest_ident";
 
     private static final String KEY_COLUMNS = "proto, family, raddr, rport, domain";
 
@@ -37,12 +36,9 @@ final class DestRollups {
 
     /**
      * Schema step 10: week sums per destination ({@code rollup_week_dest}, weeks from Monday
-     * 00:00 UTC as {@code rollup_week_domain}), and hour sums per destination and identity
-     * clustered on the destination ({@code rollup_hour_dest_ident}). A month of the
-     * destinations table summed a row per destination and day (145 000 on the dashboard
-     * benchmark) and found the processes of the hours at the range's edges by a scan of
-     * {@code rollup_hour}; now whole weeks are a row per destination, and the processes of
-     * the few destinations on screen are short range reads again, as for whole days.
+     * 00:00 UTC as {@code rollup_week_domain}). A month of the destinations table summed a row
+     * per destination and day, 145 000 on the dashboard benchmark; whole weeks are now a row
+     * per destination.
      */
     static final List<String> MIGRATION_10 = migration10();
 
@@ -66,7 +62,17 @@ final class DestRollups {
         s.add("CREATE INDEX dests_rollup ON dests (rollup_id)");
         s.add(Rollups.sumsTable(HOUR, "did"));
         s.add(Rollups.sumsTable(DAY, "did"));
-        s.add(identTable(DAY_IDENT));
+        s.add("""
+                CREATE TABLE %s (
+                    did     INTEGER NOT NULL,
+                    bucket  INTEGER NOT NULL,
+                    rid     INTEGER NOT NULL,
+                    sent    INTEGER NOT NULL,
+                    recv    INTEGER NOT NULL,
+                    conns   INTEGER NOT NULL,
+                    windows INTEGER NOT NULL,
+                    PRIMARY KEY (did, bucket, rid)
+                ) STRICT, WITHOUT ROWID""".formatted(DAY_IDENT));
         // History first, from the rollups rather than the windows: they reach back further,
         // and their destination columns are already the key's.
         s.add("INSERT INTO " + KEYS + " (" + KEY_COLUMNS + ") SELECT " + KEY_COLUMNS + " FROM rollup_hour UNION SELECT "
@@ -104,13 +110,9 @@ final class DestRollups {
                     last    INTEGER NOT NULL,
                     PRIMARY KEY (bucket, did)
                 ) STRICT, WITHOUT ROWID""".formatted(WEEK));
-        s.add(identTable(HOUR_IDENT));
-        // History from the day and hour tables, which hold the same sums at a finer grain.
+        // History from the day table, which holds the same sums a day at a time.
         s.add("INSERT INTO " + WEEK + " SELECT " + Rollups.weekBucket("bucket") + ", did, sum(sent), sum(recv),"
                 + " sum(conns), sum(windows), min(bucket), max(bucket) FROM " + DAY + " GROUP BY 1, 2");
-        s.add("INSERT INTO " + HOUR_IDENT + " SELECT k.id, h.bucket, h.rid, sum(h.sent), sum(h.recv), sum(h.conns),"
-                + " sum(h.windows) FROM rollup_hour h JOIN " + KEYS + " k ON k.proto = h.proto AND k.family = h.family"
-                + " AND k.raddr = h.raddr AND k.rport = h.rport AND k.domain = h.domain GROUP BY 1, 2, 3");
         String w = FlowTables.WINDOWS;
         s.add("DROP TRIGGER " + w + "_dest_rollup_insert");
         s.add("DROP TRIGGER " + w + "_dest_rollup_update");
@@ -118,20 +120,6 @@ final class DestRollups {
         return List.copyOf(s);
     }
 
-    /** Sums per destination, bucket and rollup identity, clustered on the destination. */
-    private static String identTable(String name) {
-        return """
-                CREATE TABLE %s (
-                    did     INTEGER NOT NULL,
-                    bucket  INTEGER NOT NULL,
-                    rid     INTEGER NOT NULL,
-                    sent    INTEGER NOT NULL,
-                    recv    INTEGER NOT NULL,
-                    conns   INTEGER NOT NULL,
-                    windows INTEGER NOT NULL,
-                    PRIMARY KEY (did, bucket, rid)
-                ) STRICT, WITHOUT ROWID""".formatted(name);
-    }
 
     /** A dests row's rollup key, unknown values as ''. */
     private static String destKey(String d) {
@@ -146,7 +134,7 @@ final class DestRollups {
 
     /**
      * Every stored window, and every merge into one, added to the three tables of schema 8,
-     * and with {@code week} to the two of schema 10 too.
+     * and with {@code week} to the week table of schema 10 too.
      */
     private static List<String> triggers(boolean week) {
         String w = FlowTables.WINDOWS;
@@ -174,9 +162,6 @@ final class DestRollups {
                     .append(" SELECT ").append(Rollups.weekBucket("NEW.time")).append(", d.rollup_id, ")
                     .append(sums.replace(" FROM dests", ", " + day + ", " + day + " FROM dests")
                             .replace(";\n", ", first = min(first, excluded.first), last = max(last, excluded.last);\n"));
-            b.append("    INSERT INTO ").append(HOUR_IDENT).append(" (did, bucket, rid, sent, recv, conns, windows)")
-                    .append(" SELECT d.rollup_id, ").append(Rollups.bucket("NEW.time", Rollups.Level.HOUR))
-                    .append(rid).append(sums);
         }
         return List.of(ins.append("END").toString(), upd.append("END").toString());
     }

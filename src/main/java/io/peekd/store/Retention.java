@@ -83,7 +83,6 @@ public final class Retention {
         m.put(Rollups.Level.HOUR.identTable, hour);
         m.put(Rollups.Level.HOUR.domainTable, hour);
         m.put(DestRollups.HOUR, hour);
-        // rollup_hour_dest_ident goes with it (see deleteChunk).
         // Days go a whole week at a time, like the week table after them, so that the days are
         // complete from the start of any week the week table has (see ReportSql).
         long day = Math.floorDiv(t - p.dayDays() * 86_400L - Rollups.WEEK_OFFSET, Rollups.WEEK) * Rollups.WEEK
@@ -191,13 +190,12 @@ public final class Retention {
         };
         long bound = Math.min(cutoff, min + span);
         long n = 0;
-        if (table.equals(DestRollups.DAY) || table.equals(DestRollups.HOUR)) {
+        if (table.equals(DestRollups.DAY)) {
             // Clustered on the destination, so "bucket < ?" alone would scan all of it; every
-            // one of its rows has a day (hour) row of the same bucket and destination, so the
+            // one of its rows has a day row of the same bucket and destination, so the
             // destinations of the span name all it has to lose. Deleted first: a crash in
             // between leaves the day rows, which the next run finds again.
-            String perIdent = table.equals(DestRollups.DAY) ? DestRollups.DAY_IDENT : DestRollups.HOUR_IDENT;
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + perIdent
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + DestRollups.DAY_IDENT
                     + " WHERE did IN (SELECT did FROM " + table + " WHERE bucket < ?) AND bucket < ?")) {
                 ps.setLong(1, bound);
                 ps.setLong(2, bound);

@@ -135,7 +135,7 @@ final class Schema {
             new Migration(7, "compact flow windows (flow_windows + dests, flows becomes a view)", FlowTables.MIGRATION),
             new Migration(8, "hour and day rollups per destination", DestRollups.MIGRATION),
             new Migration(9, "IPv6 addresses in their short form (::1)", shortAddresses()),
-            new Migration(10, "week rollups per destination, hour rollups per destination and identity, pids per day",
+            new Migration(10, "week rollups per destination, pids per identity and day",
                     concat(DestRollups.MIGRATION_10, PidDays.MIGRATION)));
 
     private static List<String> concat(List<String> a, List<String> b) {

@@ -92,10 +92,10 @@ final class DestTable {
         String json = ids.toString();
         Map<Long, long[]> seen = new HashMap<>();
         try (PreparedStatement ps = Db.prepare(c, "SELECT did, min(t), max(t) FROM (SELECT did, bucket AS t"
-                + " FROM rollup_hour_dest_ident WHERE did IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?"
+                + " FROM rollup_hour_dest WHERE bucket >= ? AND bucket < ? AND did IN (SELECT value FROM json_each(?))"
                 + " UNION ALL SELECT d.rollup_id, w.time FROM flow_windows w JOIN dests d ON d.id = w.dest_id"
                 + " WHERE w.time >= ? AND w.time < ? AND d.rollup_id IN (SELECT value FROM json_each(?))) GROUP BY did",
-                List.of(json, lastDay, Math.max(lastDay, p.he()), Math.max(lastDay, p.he()), p.to(), json));
+                List.of(lastDay, Math.max(lastDay, p.he()), json, Math.max(lastDay, p.he()), p.to(), json));
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) seen.put(rs.getLong(1), new long[] {rs.getLong(2), rs.getLong(3)});
         }

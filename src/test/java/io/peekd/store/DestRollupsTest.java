@@ -44,8 +44,6 @@ class DestRollupsTest {
         assertThat(lines(st, "SELECT bucket, did, first, last FROM " + DestRollups.WEEK + " ORDER BY 1, 2")).as("days of weeks")
                 .isEqualTo(lines(st, "SELECT " + Rollups.weekBucket("f.time") + ", d.rollup_id, min(" + day + "), max(" + day
                         + ") FROM flows f JOIN dests d ON d.id = f.dest_id GROUP BY 1, 2 ORDER BY 1, 2"));
-        assertThat(lines(st, ROLLUP.formatted("h.rid,", DestRollups.HOUR_IDENT))).as("hours per identity")
-                .isEqualTo(lines(st, RAW.formatted(hour, "coalesce(i.rollup_id, 0),"))).hasSizeGreaterThan(perHour.size());
         assertThat(lines(st, "SELECT count(*) FROM dests WHERE rollup_id IS NULL")).containsExactly("0");
         // Not a destination rollup, but of the same schema step: the pids per identity and day.
         assertThat(lines(st, "SELECT * FROM " + PidDays.TABLE + " ORDER BY 1, 2, 3")).as("pids per day")
@@ -95,7 +93,7 @@ class DestRollupsTest {
     }
 
     @Test
-    void aSchema9DatabaseGetsTheWeeksAndHoursPerIdentityFromItsRollups() throws Exception {
+    void aSchema9DatabaseGetsTheWeeksFromItsRollupsAndThePidsFromItsWindows() throws Exception {
         upgrade(9, DestRollups.WEEK);
     }
 
@@ -138,19 +136,14 @@ class DestRollupsTest {
                 for (String t : List.of(DestRollups.DAY, DestRollups.DAY_IDENT, DestRollups.WEEK)) {
                     assertThat(lines(st, "SELECT min(bucket) >= " + cutoff + " FROM " + t)).as(t).containsExactly("1");
                 }
-                // Hours go a UTC day at a time.
-                long hourCutoff = Instant.parse("2026-01-12T00:00:00Z").getEpochSecond();
-                assertThat(sum.cutoffs().get(DestRollups.HOUR)).isEqualTo(Instant.ofEpochSecond(hourCutoff));
-                assertThat(sum.deleted().get(DestRollups.HOUR)).isPositive();
-                assertThat(lines(st, "SELECT min(bucket) >= " + hourCutoff + " FROM " + DestRollups.HOUR_IDENT))
-                        .containsExactly("1");
-                // What is left per identity still adds up to the days and hours.
+                // What is left per identity still adds up to the days, and the weeks to them.
                 String perBucket = "SELECT bucket, did, sum(sent), sum(recv), sum(conns), sum(windows) FROM %s GROUP BY 1, 2"
                         + " ORDER BY 1, 2";
                 assertThat(lines(st, perBucket.formatted(DestRollups.DAY_IDENT))).isNotEmpty()
                         .isEqualTo(lines(st, perBucket.formatted(DestRollups.DAY)));
-                assertThat(lines(st, perBucket.formatted(DestRollups.HOUR_IDENT))).isNotEmpty()
-                        .isEqualTo(lines(st, perBucket.formatted(DestRollups.HOUR)));
+                assertThat(lines(st, perBucket.formatted(DestRollups.WEEK))).isNotEmpty().isEqualTo(lines(st,
+                        perBucket.formatted("(SELECT " + Rollups.weekBucket("bucket") + " AS bucket, did, sent, recv, conns,"
+                                + " windows FROM " + DestRollups.DAY + ")")));
                 // The pids go with the raw windows, every day the raw cutoff is in or after.
                 assertThat(lines(st, "SELECT count(*) FROM " + PidDays.TABLE + " WHERE bucket < "
                         + sum.cutoffs().get("flows").getEpochSecond())).containsExactly("0");

@@ -25,6 +25,8 @@ public final class PrometheusServer implements AutoCloseable {
 
     /** Binds 127.0.0.1:port (0 picks a free port, for tests); throws if the port is taken. */
     public static PrometheusServer start(int port, Supplier<String> text) throws IOException {
+        // As the dashboard does (see WebServer.noDelay): whichever server starts first fixes it for both.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
         HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
         s.createContext("/metrics", ex -> handle(ex, text));
         s.createContext("/", ex -> reply(ex, 404, "text/plain; charset=utf-8", "peekd serves /metrics only\n"));

@@ -164,6 +164,11 @@ final class BatchSql implements AutoCloseable {
             // Every window of a destination is at or before its last: none is left below the cutoff.
             dests.setLong(1, cutoff.getEpochSecond() + (cutoff.getNano() > 0 ? 1 : 0));
             dests.executeUpdate();
+            // Every day the cutoff is in or after goes too (see PidDays), before the identities it names.
+            try (PreparedStatement pids = c.prepareStatement("DELETE FROM " + PidDays.TABLE + " WHERE bucket < ?")) {
+                pids.setLong(1, cutoff.getEpochSecond() + (cutoff.getNano() > 0 ? 1 : 0));
+                pids.executeUpdate();
+            }
             // The alert log follows the same retention (its times are in milliseconds).
             st.executeUpdate("DELETE FROM alerts WHERE time < " + cutoff.toEpochMilli());
             st.executeUpdate("DELETE FROM idents WHERE NOT EXISTS (SELECT 1 FROM " + FlowTables.WINDOWS

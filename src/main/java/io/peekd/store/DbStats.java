@@ -34,7 +34,7 @@ public record DbStats(Path file, int schemaVersion, String dbId, List<Table> tab
 
     private static final List<String> TIMED = List.of("flows", "rollup_minute", "rollup_hour", "rollup_hour_ident",
             "rollup_hour_domain", DestRollups.HOUR, "rollup_day", "rollup_day_ident", "rollup_day_domain", DestRollups.DAY,
-            "rollup_week_domain", "outbox");
+            "rollup_week_domain", DestRollups.WEEK, PidDays.TABLE, "outbox");
     /** rollup_day_dest_ident leads with the destination: its times would be a scan, and are those of rollup_day_dest. */
     private static final List<String> PLAIN = List.of("exes", "idents", "dests", "rollup_idents", DestRollups.KEYS,
             DestRollups.DAY_IDENT);
@@ -43,7 +43,7 @@ public record DbStats(Path file, int schemaVersion, String dbId, List<Table> tab
         List<Table> tables = new ArrayList<>();
         try (Statement st = c.createStatement()) {
             for (String t : TIMED) {
-                String time = t.startsWith("rollup_") ? "bucket" : "time";
+                String time = t.equals("flows") || t.equals("outbox") ? "time" : "bucket";
                 // "flows" is a view since schema 7; counting the table behind it skips the join.
                 String table = t.equals("flows") ? FlowTables.WINDOWS : t;
                 long rows = one(st, "SELECT count(*) FROM " + table);

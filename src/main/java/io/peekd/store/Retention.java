@@ -93,6 +93,7 @@ public final class Retention {
         // rollup_day_dest_ident goes with it (see deleteChunk).
         m.put(DestRollups.DAY, day);
         m.put(Rollups.WEEK_DOMAIN, day);
+        m.put(DestRollups.WEEK, day);
         return m;
     }
 
@@ -184,7 +185,7 @@ public final class Retention {
         long span = switch (table) {
             case "rollup_minute" -> 3_600;
             case "rollup_hour", "rollup_hour_ident", "rollup_hour_domain", DestRollups.HOUR -> 86_400;
-            case Rollups.WEEK_DOMAIN -> 4 * Rollups.WEEK;
+            case Rollups.WEEK_DOMAIN, DestRollups.WEEK -> 4 * Rollups.WEEK;
             default -> 7 * 86_400;
         };
         long bound = Math.min(cutoff, min + span);

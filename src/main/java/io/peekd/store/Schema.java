@@ -134,7 +134,15 @@ final class Schema {
             // Takes about a minute per 10 M windows on an old database, once.
             new Migration(7, "compact flow windows (flow_windows + dests, flows becomes a view)", FlowTables.MIGRATION),
             new Migration(8, "hour and day rollups per destination", DestRollups.MIGRATION),
-            new Migration(9, "IPv6 addresses in their short form (::1)", shortAddresses()));
+            new Migration(9, "IPv6 addresses in their short form (::1)", shortAddresses()),
+            new Migration(10, "week rollups per destination, pids per identity and day",
+                    concat(DestRollups.MIGRATION_10, PidDays.MIGRATION)));
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new java.util.ArrayList<>(a);
+        out.addAll(b);
+        return List.copyOf(out);
+    }
 
     static final int CURRENT = MIGRATIONS.size();
 

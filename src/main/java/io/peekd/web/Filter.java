@@ -112,31 +112,54 @@ record Filter(long from, long to, Map<Dim, List<String>> eq) {
 
     private String conditions(List<Object> args) {
         StringBuilder sb = new StringBuilder();
-        List<Object> identArgs = new ArrayList<>();
-        StringBuilder ident = new StringBuilder();
         eq.forEach((d, vals) -> {
-            List<String> terms = new ArrayList<>();
-            List<Object> in = new ArrayList<>();
-            for (String v : vals) {
-                if (v.isEmpty()) terms.add(d.numeric ? d.sql + " < 0" : "(" + d.sql + " IS NULL OR " + d.sql + " = '')");
-                else in.add(d.numeric ? (Object) Long.parseLong(v) : v);
-            }
-            if (!in.isEmpty()) terms.add(d.sql + (in.size() == 1 ? " = ?" : " IN (" + "?,".repeat(in.size() - 1) + "?)"));
-            String cond = " AND (" + String.join(" OR ", terms) + ")";
-            if (d.flow()) {
-                sb.append(cond);
-                args.addAll(in);
-            } else {
-                ident.append(cond);
-                identArgs.addAll(in);
-            }
+            if (d.flow()) sb.append(condition(d, vals, args));
         });
+        List<Object> identArgs = new ArrayList<>();
+        String ident = identConditions(identArgs);
         if (!ident.isEmpty()) {
-            sb.append(" AND f.ident_id IN (SELECT i.id FROM idents i JOIN exes e ON e.id = i.exe_id"
-                    + " JOIN exes pe ON pe.id = i.pexe_id WHERE 1").append(ident).append(')');
+            sb.append(" AND f.ident_id IN (SELECT i.id").append(IDENTS).append(ident).append(')');
             args.addAll(identArgs);
         }
         return sb.toString();
+    }
+
+    private static final String IDENTS = " FROM idents i JOIN exes e ON e.id = i.exe_id"
+            + " JOIN exes pe ON pe.id = i.pexe_id WHERE 1";
+
+    /**
+     * The conditions on the process identity as {@code AND column IN (...)} over the rollup
+     * identities they match, for rows keyed by rollup identity; empty without any. Every
+     * idents row of a rollup identity has the same values of the dimensions that identity
+     * keeps ({@link Views#IDENT_HOURLY}), so with filters on those alone the rollup rows
+     * match exactly the raw rows they sum.
+     */
+    String rollupIdentWhere(String column, List<Object> args) {
+        List<Object> identArgs = new ArrayList<>();
+        String ident = identConditions(identArgs);
+        if (ident.isEmpty()) return "";
+        args.addAll(identArgs);
+        return " AND " + column + " IN (SELECT i.rollup_id" + IDENTS + ident + ")";
+    }
+
+    private String identConditions(List<Object> args) {
+        StringBuilder sb = new StringBuilder();
+        eq.forEach((d, vals) -> {
+            if (!d.flow()) sb.append(condition(d, vals, args));
+        });
+        return sb.toString();
+    }
+
+    private static String condition(Dim d, List<String> vals, List<Object> args) {
+        List<String> terms = new ArrayList<>();
+        List<Object> in = new ArrayList<>();
+        for (String v : vals) {
+            if (v.isEmpty()) terms.add(d.numeric ? d.sql + " < 0" : "(" + d.sql + " IS NULL OR " + d.sql + " = '')");
+            else in.add(d.numeric ? (Object) Long.parseLong(v) : v);
+        }
+        if (!in.isEmpty()) terms.add(d.sql + (in.size() == 1 ? " = ?" : " IN (" + "?,".repeat(in.size() - 1) + "?)"));
+        args.addAll(in);
+        return " AND (" + String.join(" OR ", terms) + ")";
     }
 
     long seconds() {

@@ -126,6 +126,9 @@ final class Views {
      * and [de, he), raw windows [from, hs) and [he, to).
      */
     record Pieces(long from, long to, long ds, long de, long hs, long he) {
+        /** The end of the days and hours of a range after which nothing is stored (see DestTable.openEnd). */
+        static final long OPEN = Long.MAX_VALUE;
+
         /** In the order of the branches of every rollup union. */
         List<Object> args() {
             return List.of(ds, de, hs, ds, de, he, from, hs, he, to);
@@ -150,57 +153,64 @@ final class Views {
 
     /**
      * The rollup source when {@link #pieces} allows it, the raw table otherwise. Its values go
-     * to {@code args}, so call this before adding the filter's. {@code dests}, a JSON array of
-     * rollup_dests ids, when the caller wants only those few destinations: whole days then
-     * come from the table clustered on the destination rather than from a scan of rollup_day.
+     * to {@code args}, so call this before adding the filter's.
      */
     Source source(Filter f, java.util.Collection<Dim> dims, long grain, List<Object> args) {
-        return source(f, dims, grain, null, args);
-    }
-
-    private Source source(Filter f, java.util.Collection<Dim> dims, long grain, String dests, List<Object> args) {
         Pieces p = pieces(f, dims, grain, HOURLY, "rollup_hour");
         if (p == null) return Source.RAW;
         boolean identOnly = IDENT_HOURLY.containsAll(dims) && IDENT_HOURLY.containsAll(f.eq().keySet());
-        if (!identOnly && dests != null) args.add(dests);
         args.addAll(p.args());
-        String sql = identOnly ? IDENT_ROLLUP_SQL : dests != null ? FEW_DESTS_ROLLUP_SQL : ROLLUP_SQL;
-        return new Source(" FROM (" + sql + ") f", "sum(f.k)");
+        return new Source(" FROM (" + (identOnly ? IDENT_ROLLUP_SQL : ROLLUP_SQL) + ") f", "sum(f.k)");
     }
 
     /** Destination columns the per-destination rollups keep (the rollup_dests key). */
     static final java.util.Set<Dim> DEST = java.util.EnumSet.of(Dim.PROTO, Dim.FAMILY, Dim.RADDR, Dim.RPORT, Dim.DOMAIN);
 
-    private static final String DEST_IDENT = "rollup_day_dest_ident";
+    /** The newest of the per-destination tables (schema 10). */
+    static final String DEST_WEEK = "rollup_week_dest";
 
-    /**
-     * rollup_day's columns for the destinations named by the first value (a JSON array of
-     * ids), from the day table clustered on the destination: a few short range reads. The ids
-     * are explicit because SQLite checked a filter on the address only after reading every row.
-     */
-    private static final String FEW_DESTS_ROLLUP_SQL = rollupSql("(SELECT dd.bucket AS bucket, dd.rid AS rid,"
-                    + " k.proto AS proto, k.family AS family, k.raddr AS raddr, k.rport AS rport, k.domain AS domain,"
-                    + " dd.sent AS sent, dd.recv AS recv, dd.conns AS conns, dd.windows AS windows FROM rollup_dests k"
-                    + " CROSS JOIN " + DEST_IDENT + " dd ON dd.did = k.id WHERE k.id IN (SELECT value FROM json_each(?)))",
-            "rollup_hour", ROLLUP_COLUMNS, ROLLUP_RAW_COLUMNS);
+    /** Weeks of the per-destination week table start on Monday 00:00 UTC, as the store's week tables do. */
+    private static final long WEEK = 7 * 86_400, WEEK_OFFSET = 4 * 86_400;
 
     /*
-     * Sums per rollup destination over the range, from the per-destination day and hour
+     * Sums per rollup destination over the range, from the per-destination week, day and hour
      * tables and the raw windows at the edges, grouped by the integer key first: the text of
      * the few thousand keys is joined after. x has the sums, f the destination's columns.
      */
-    private static final String DEST_SUMS;
+    static final String DEST_SUMS;
 
     static {
-        String hours = " UNION ALL SELECT bucket, did, sent, recv, conns, windows FROM rollup_hour_dest"
+        String days = " UNION ALL SELECT bucket, bucket, did, sent, recv, conns, windows FROM rollup_day_dest"
                 + " WHERE bucket >= ? AND bucket < ?";
-        String raw = " UNION ALL SELECT w.time, d.rollup_id, w.sent, w.recv, w.conns, 1 FROM flow_windows w"
+        String hours = " UNION ALL SELECT bucket, bucket, did, sent, recv, conns, windows FROM rollup_hour_dest"
+                + " WHERE bucket >= ? AND bucket < ?";
+        String raw = " UNION ALL SELECT w.time, w.time, d.rollup_id, w.sent, w.recv, w.conns, 1 FROM flow_windows w"
                 + " JOIN dests d ON d.id = w.dest_id WHERE w.time >= ? AND w.time < ?";
         DEST_SUMS = " FROM (SELECT u.did AS did, sum(u.sent) AS s, sum(u.recv) AS r, sum(u.conns) AS n, sum(u.k) AS k,"
-                + " min(u.time) AS mi, max(u.time) AS ma FROM (SELECT bucket AS time, did, sent, recv, conns, windows AS k"
-                + " FROM rollup_day_dest WHERE bucket >= ? AND bucket < ?" + hours + hours + raw + raw + ") u GROUP BY u.did) x"
+                + " min(u.first) AS mi, max(u.last) AS ma FROM (SELECT first, last, did, sent, recv, conns, windows AS k"
+                + " FROM " + DEST_WEEK + " WHERE bucket >= ? AND bucket < ?" + days + days + hours + hours + raw + raw
+                + ") u GROUP BY u.did) x"
                 + " JOIN (SELECT id, nullif(proto, '') AS proto, family, nullif(raddr, '') AS raddr, rport,"
                 + " nullif(domain, '') AS domain FROM rollup_dests) f ON f.id = x.did";
+    }
+
+    /**
+     * The values of {@link #DEST_SUMS}: whole weeks [ws, we) within the whole days, the days
+     * before and after them, then the pieces' hours and raw edges. A week row keeps its first
+     * and last day with traffic, so first and last seen are rounded to the day either way.
+     */
+    static List<Object> destArgs(Pieces p) {
+        long ws = Math.floorDiv(p.ds() - WEEK_OFFSET + WEEK - 1, WEEK) * WEEK + WEEK_OFFSET;
+        long we = p.de() == Pieces.OPEN ? Pieces.OPEN : Math.floorDiv(p.de() - WEEK_OFFSET, WEEK) * WEEK + WEEK_OFFSET;
+        if (we <= ws) ws = we = p.de(); // no whole week: the days read all of [ds, de)
+        List<Object> out = new ArrayList<>(List.of(ws, we, p.ds(), ws, we, p.de()));
+        out.addAll(p.args().subList(2, 10));
+        return out;
+    }
+
+    /** The pieces for the per-destination tables, or null when a dimension or filter needs more. */
+    private Pieces destPieces(Filter f, java.util.Collection<Dim> dims) {
+        return pieces(f, dims, DAYS, DEST, DEST_WEEK);
     }
 
     /**
@@ -208,9 +218,9 @@ final class Views {
      * {@link #DEST}), or null when a dimension or filter needs more than the destination.
      */
     private String destFrom(Filter f, java.util.Collection<Dim> dims, List<Object> args) {
-        Pieces p = pieces(f, dims, DAYS, DEST, DEST_IDENT);
+        Pieces p = destPieces(f, dims);
         if (p == null) return null;
-        args.addAll(p.args());
+        args.addAll(destArgs(p));
         return DEST_SUMS + f.whereNoTime(args);
     }
 
@@ -226,9 +236,10 @@ final class Views {
         List<Object> args = new ArrayList<>();
         Source src = source(f, List.of(), DAYS, args);
         String where = f.where(args);
+        Pieces dests = destPieces(f, List.of(Dim.RADDR));
         List<Object> rargs = new ArrayList<>();
-        String rfrom = destFrom(f, List.of(Dim.RADDR), rargs);
-        if (rfrom == null) rfrom = source(f, List.of(Dim.RADDR), DAYS, rargs).from() + f.where(rargs);
+        String rfrom = dests != null ? DEST_SUMS + f.whereNoTime(rargs)
+                : source(f, List.of(Dim.RADDR), DAYS, rargs).from() + f.where(rargs);
         String sql = "SELECT coalesce(sum(x.s), 0), coalesce(sum(x.r), 0), coalesce(sum(x.n), 0), coalesce(sum(x.k), 0),"
                 + " count(DISTINCT i.exe_id), min(x.mi), max(x.ma) FROM (SELECT f.ident_id AS iid, sum(f.sent) AS s,"
                 + " sum(f.recv) AS r, sum(f.conns) AS n, " + src.windows() + " AS k, min(f.time) AS mi, max(f.time) AS ma"
@@ -248,7 +259,10 @@ final class Views {
                 last = rs.getLong(7);
                 if (rs.wasNull()) first = last = null;
             }
-            try (PreparedStatement ps = Db.prepare(c, remotes, rargs); ResultSet rs = ps.executeQuery()) {
+            List<Object> ra = new ArrayList<>(rargs);
+            // Only the number of addresses is needed, not first or last seen: days may run open.
+            if (dests != null) ra.addAll(0, destArgs(DestTable.openEnd(c, dests)));
+            try (PreparedStatement ps = Db.prepare(c, remotes, ra); ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 nRemotes = rs.getLong(1);
             }
@@ -333,6 +347,14 @@ final class Views {
                 + " at most 5000 (use a bigger bucket or a shorter range)");
         long[] times = new long[n];
         for (int i = 0; i < n; i++) times[i] = first + i * bucket;
+        List<Dim> dims = by == null ? List.of() : List.of(by);
+        // Rollup rows carry their bucket's start: hours land in the right chart bucket only when
+        // buckets are whole hours, UTC days only when buckets are whole days starting at UTC midnight.
+        long grain = bucket % 86_400 == 0 && off % 86_400 == 0 ? DAYS : bucket % 3600 == 0 && off % 3600 == 0 ? 3600 : 0;
+        Pieces p = IdentSeries.covers(by) ? pieces(f, dims, grain, IDENT_HOURLY, "rollup_hour_ident") : null;
+        if (p != null) return new Timeseries(f.from(), f.to(), bucket, zone.getId(), dims.stream().map(Dim::key).toList(),
+                times, IdentSeries.series(db, f, p, pieces(f, dims, DAYS, IDENT_HOURLY, "rollup_hour_ident"), by, maxSeries,
+                first, bucket, n));
         List<String> top = new ArrayList<>();
         if (by != null) {
             for (Group g : groups(f, List.of(by), Order.TOTAL, maxSeries)) {
@@ -341,7 +363,6 @@ final class Views {
             }
         }
         List<Object> args = new ArrayList<>();
-        List<Dim> dims = by == null ? List.of() : List.of(by);
         String keyExpr = by == null ? "'all'" : "coalesce(CAST(" + outer(dims, 0) + " AS TEXT), '')";
         String seriesExpr = by == null ? keyExpr
                 : top.isEmpty() ? "NULL" : "CASE WHEN " + keyExpr + " IN (" + "?,".repeat(top.size() - 1) + "?) THEN " + keyExpr + " END";
@@ -351,9 +372,6 @@ final class Views {
         innerArgs.add(bucket);
         innerArgs.add(bucket);
         innerArgs.add(off);
-        // Rollup rows carry their bucket's start: hours land in the right chart bucket only when
-        // buckets are whole hours, UTC days only when buckets are whole days starting at UTC midnight.
-        long grain = bucket % 86_400 == 0 && off % 86_400 == 0 ? DAYS : bucket % 3600 == 0 && off % 3600 == 0 ? 3600 : 0;
         String inner = inner(f, dims, "((f.time + ?) / ?) * ? - ? AS t", "t", grain, innerArgs);
         // The bucket's four values come first in the inner SELECT, before the filter's.
         List<Object> all = new ArrayList<>(args);
@@ -411,13 +429,21 @@ final class Views {
     List<Proc> processes(Filter f, int limit) {
         List<Object> args = new ArrayList<>();
         String sums = inner(f, List.of(), null, null, DAYS, args);
-        // Distinct pids are only in the raw windows. Without a destination filter they are
-        // counted from the (identity, time, pid...) index alone, one range per identity and
-        // no table row read; the traffic comes from the rollups. A rollup row stands for the
-        // lowest idents row of its identity, so the pids join per idents row, not per group.
+        // Distinct pids are in the raw windows and, per day, in day_pids (schema 10), which
+        // follows the raw windows' retention: days that start at or after its recorded cutoff
+        // come from there, the rest of the range from the windows. Without a destination
+        // filter the windows are counted from the (identity, time, pid...) index alone, one
+        // range per identity and no table row read; the traffic comes from the rollups. A
+        // rollup row stands for the lowest idents row of its identity, so the pids join per
+        // idents row, not per group.
+        Pieces days = pieces(f, List.of(), DAYS, IDENT_HOURLY, "day_pids");
         boolean destFilter = f.eq().keySet().stream().anyMatch(d -> d.flow() && d != Dim.PID && d != Dim.LPORT);
-        String pids = "SELECT f.ident_id AS iid, count(DISTINCT f.pid) AS np FROM "
-                + (destFilter ? "flows" : "flow_windows") + " f" + f.where(args)
+        String pidSource = days == null || days.de() <= days.ds() ? (destFilter ? "flows" : "flow_windows")
+                : "(SELECT bucket AS time, ident_id, pid FROM day_pids WHERE bucket >= ? AND bucket < ?"
+                        + " UNION ALL SELECT time, ident_id, pid FROM flow_windows WHERE time >= ? AND time < ?"
+                        + " UNION ALL SELECT time, ident_id, pid FROM flow_windows WHERE time >= ? AND time < ?)";
+        int pidArgs = args.size();
+        String pids = "SELECT f.ident_id AS iid, count(DISTINCT f.pid) AS np FROM " + pidSource + " f" + f.where(args)
                 + " AND f.ident_id IN (SELECT id FROM idents) GROUP BY f.ident_id";
         String sql = "SELECT e.path, i.name, max(e.sha256), max(i.user), sum(x.np), sum(x.s), sum(x.r),"
                 + " sum(x.n), min(x.mi), max(x.ma), pe.path, i.pname FROM (SELECT u.iid AS iid, sum(u.s) AS s,"
@@ -429,8 +455,19 @@ final class Views {
         record Raw(Proc p, String pexe, String pname) {
         }
         List<Raw> raw = db.read(c -> {
+            List<Object> all = new ArrayList<>(args);
+            if (!pidSource.startsWith("flow")) {
+                long cutoff = Long.MIN_VALUE;
+                try (var st = c.createStatement();
+                     ResultSet rs = st.executeQuery("SELECT value FROM meta WHERE key = 'pruned.flows'")) {
+                    if (rs.next() && rs.getObject(1) != null) cutoff = rs.getLong(1);
+                }
+                long from = Math.min(days.de(), Math.max(days.ds(), cutoff == Long.MIN_VALUE ? days.ds()
+                        : Math.floorDiv(cutoff + 86_399, 86_400) * 86_400));
+                all.addAll(pidArgs, List.of(from, days.de(), f.from(), from, days.de(), f.to()));
+            }
             List<Raw> out = new ArrayList<>();
-            try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            try (PreparedStatement ps = Db.prepare(c, sql, all); ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new Raw(new Proc(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                             rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10),
@@ -520,33 +557,28 @@ final class Views {
     List<Destination> destinations(Filter f, int limit, int perDestination) {
         List<Object> args = new ArrayList<>();
         List<Dim> dims = List.of(Dim.RADDR, Dim.DOMAIN, Dim.RPORT, Dim.PROTO);
+        Pieces p = destPieces(f, dims);
+        if (p != null) return db.read(c -> DestTable.read(c, f, p, limit, perDestination));
         // Ports and protocols in order, so that the text does not depend on which table answered.
-        String lists = "SELECT f.raddr, f.domain, group_concat(DISTINCT f.rport ORDER BY f.rport),"
-                + " group_concat(DISTINCT f.proto ORDER BY f.proto), ";
-        String order = " GROUP BY f.raddr, f.domain ORDER BY %s DESC, f.raddr LIMIT ?";
-        String from = destFrom(f, dims, args);
-        // The per-destination sums also name their rollup destinations, for the breakdown below.
-        String sql = from != null ? lists + "sum(x.s), sum(x.r), sum(x.n), min(x.mi), max(x.ma), json_group_array(f.id)"
-                + from + order.formatted("sum(x.s) + sum(x.r)")
-                : lists + "sum(f.sent), sum(f.recv), sum(f.conns), min(f.time), max(f.time), NULL"
-                        + source(f, dims, DAYS, args).from() + f.where(args) + order.formatted("sum(f.sent) + sum(f.recv)");
+        String sql = "SELECT f.raddr, f.domain, group_concat(DISTINCT f.rport ORDER BY f.rport),"
+                + " group_concat(DISTINCT f.proto ORDER BY f.proto), sum(f.sent), sum(f.recv), sum(f.conns), min(f.time),"
+                + " max(f.time)" + source(f, dims, DAYS, args).from() + f.where(args)
+                + " GROUP BY f.raddr, f.domain ORDER BY sum(f.sent) + sum(f.recv) DESC, f.raddr LIMIT ?";
         args.add(limit);
         record Top(String raddr, String domain, String ports, String protos, long sent, long recv, long conns,
-                   long first, long last, String dests) {
+                   long first, long last) {
         }
         return db.read(c -> {
             List<Top> top = new ArrayList<>();
             try (PreparedStatement ps = Db.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) top.add(new Top(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getString(10)));
+                        rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9)));
             }
-            String dests = from == null ? null : top.stream().map(t -> t.dests().substring(1, t.dests().length() - 1))
-                    .collect(java.util.stream.Collectors.joining(",", "[", "]"));
             Map<String, List<PerProcess>> per = new HashMap<>();
             List<String> addrs = top.stream().map(Top::raddr).filter(java.util.Objects::nonNull).distinct().toList();
             if (!addrs.isEmpty() || top.stream().anyMatch(t -> t.raddr() == null)) {
                 List<Object> a2 = new ArrayList<>();
-                Source src2 = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.EXE, Dim.NAME), DAYS, dests, a2);
+                Source src2 = source(f, List.of(Dim.RADDR, Dim.DOMAIN, Dim.EXE, Dim.NAME), DAYS, a2);
                 String w2 = f.where(a2);
                 List<String> terms = new ArrayList<>();
                 if (!addrs.isEmpty()) {
@@ -570,23 +602,28 @@ final class Views {
             }
             List<Destination> out = new ArrayList<>();
             for (Top t : top) {
-                List<PerProcess> all = per.getOrDefault(t.raddr() + "\u0000" + t.domain(), List.of());
-                PerProcess more = null;
-                if (all.size() > perDestination) {
-                    long s = 0, r = 0, n = 0;
-                    for (PerProcess x : all.subList(perDestination, all.size())) {
-                        s += x.sent();
-                        r += x.recv();
-                        n += x.conns();
-                    }
-                    more = new PerProcess(null, (all.size() - perDestination) + " more", s, r, n);
-                }
-                out.add(new Destination(t.raddr(), t.domain(), t.ports(), t.protos(), t.sent(), t.recv(), t.conns(),
-                        t.first(), t.last(), List.copyOf(all.subList(0, Math.min(perDestination, all.size()))),
-                        all.size(), more));
+                out.add(destination(t.raddr(), t.domain(), t.ports(), t.protos(), t.sent(), t.recv(), t.conns(),
+                        t.first(), t.last(), per.getOrDefault(t.raddr() + "\u0000" + t.domain(), List.of()), perDestination));
             }
             return out;
         });
+    }
+
+    /** A row of the destinations table, with its first {@code perDestination} processes listed and the rest summed. */
+    static Destination destination(String raddr, String domain, String ports, String protos, long sent, long recv,
+                                   long conns, long first, long last, List<PerProcess> all, int perDestination) {
+        PerProcess more = null;
+        if (all.size() > perDestination) {
+            long s = 0, r = 0, n = 0;
+            for (PerProcess x : all.subList(perDestination, all.size())) {
+                s += x.sent();
+                r += x.recv();
+                n += x.conns();
+            }
+            more = new PerProcess(null, (all.size() - perDestination) + " more", s, r, n);
+        }
+        return new Destination(raddr, domain, ports, protos, sent, recv, conns, first, last,
+                List.copyOf(all.subList(0, Math.min(perDestination, all.size()))), all.size(), more);
     }
 
     /**

@@ -57,6 +57,12 @@ class WebApiTest {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
+    /** Without it every answer of more than a few kilobytes waited 40 ms for a delayed ACK (see WebServer.noDelay). */
+    @Test
+    void theServerSendsWithoutNaglesDelay() {
+        assertThat(System.getProperty(WebServer.NO_DELAY)).isEqualTo("true");
+    }
+
     @Test
     void summaryOfTheDefaultRangeAndOfAMonthMatchTheDatabase() throws Exception {
         JsonNode day = web.json("/api/summary");

@@ -22,7 +22,12 @@ import java.util.zip.GZIPOutputStream;
  */
 final class Assets {
     static final String ECHARTS_VERSION = "5.5.0";
-    private static final String ECHARTS = "/META-INF/resources/webjars/echarts/" + ECHARTS_VERSION + "/echarts.min.js";
+    /**
+     * ECharts' "common" build: line and bar charts with grid, legend, tooltip and dataZoom,
+     * all the page uses, in 661 KB instead of the full build's 1 029 KB that the browser
+     * parses before the page can draw anything.
+     */
+    private static final String ECHARTS = "/META-INF/resources/webjars/echarts/" + ECHARTS_VERSION + "/echarts.common.min.js";
 
     record Asset(String type, byte[] body, byte[] gzip, String etag, boolean immutable) {
     }
@@ -38,10 +43,10 @@ final class Assets {
                 .replace("{{app.js}}", "/static/app.js?v=" + js.etag())
                 .replace("{{app.css}}", "/static/app.css?v=" + css.etag())
                 .replace("{{icon.svg}}", "/static/icon.svg?v=" + icon.etag())
-                .replace("{{echarts.js}}", "/static/vendor/echarts-" + ECHARTS_VERSION + ".min.js");
+                .replace("{{echarts.js}}", "/static/vendor/echarts-" + ECHARTS_VERSION + ".common.min.js");
         Asset page = asset(html.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8", false);
         byPath = Map.of("/", page, "/index.html", page, "/static/app.js", js, "/static/app.css", css,
-                "/static/icon.svg", icon, "/static/vendor/echarts-" + ECHARTS_VERSION + ".min.js", charts);
+                "/static/icon.svg", icon, "/static/vendor/echarts-" + ECHARTS_VERSION + ".common.min.js", charts);
     }
 
     boolean has(String path) {

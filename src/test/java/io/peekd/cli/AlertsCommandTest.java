@@ -1,6 +1,5 @@
 package io.peekd.cli;
 
-import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,6 +9,7 @@ import io.peekd.config.ConfigLoader;
 import io.peekd.flow.FlowRow;
 import io.peekd.flow.Identity;
 import io.peekd.store.Store;
+import io.peekd.testkit.TestConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package io.peekd.cli;
 
-import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.peekd.testkit.TestConfig;
 import io.peekd.testkit.Tgen;
 import io.peekd.web.TestDb;
 import java.nio.file.Files;

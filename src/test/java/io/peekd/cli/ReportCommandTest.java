@@ -1,6 +1,5 @@
 package io.peekd.cli;
 
-import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +12,7 @@ import io.peekd.store.Reader;
 import io.peekd.store.Report;
 import io.peekd.store.Retention;
 import io.peekd.store.Store;
+import io.peekd.testkit.TestConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

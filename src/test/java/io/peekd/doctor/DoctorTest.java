@@ -1,6 +1,5 @@
 package io.peekd.doctor;
 
-import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.peekd.capture.Kernel;
@@ -10,6 +9,7 @@ import io.peekd.config.ConfigLoader;
 import io.peekd.flow.FlowRow;
 import io.peekd.flow.Identity;
 import io.peekd.store.Store;
+import io.peekd.testkit.TestConfig;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.io.StringWriter;

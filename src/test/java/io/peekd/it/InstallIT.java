@@ -1,9 +1,9 @@
 package io.peekd.it;
 
-import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.peekd.testkit.Exec;
+import io.peekd.testkit.TestConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

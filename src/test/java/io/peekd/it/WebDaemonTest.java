@@ -1,11 +1,11 @@
 package io.peekd.it;
 
-import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peekd.capture.Kernel;
+import io.peekd.testkit.TestConfig;
 import io.peekd.testkit.Tgen;
 import java.io.BufferedReader;
 import java.io.InputStream;

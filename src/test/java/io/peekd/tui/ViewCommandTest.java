@@ -1,8 +1,8 @@
 package io.peekd.tui;
 
-import io.peekd.testkit.TestConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.peekd.testkit.TestConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

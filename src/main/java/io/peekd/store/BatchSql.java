@@ -171,11 +171,8 @@ final class BatchSql implements AutoCloseable {
             }
             // The alert log follows the same retention (its times are in milliseconds).
             st.executeUpdate("DELETE FROM alerts WHERE time < " + cutoff.toEpochMilli());
-            st.executeUpdate("DELETE FROM idents WHERE NOT EXISTS (SELECT 1 FROM " + FlowTables.WINDOWS
-                    + " WHERE ident_id = idents.id)");
-            st.executeUpdate("DELETE FROM exes WHERE NOT EXISTS (SELECT 1 FROM idents WHERE exe_id = exes.id)"
-                    + " AND NOT EXISTS (SELECT 1 FROM idents WHERE pexe_id = exes.id)"
-                    + " AND NOT EXISTS (SELECT 1 FROM idents WHERE script_id = exes.id)");
+            st.executeUpdate(RollupNames.PRUNE_IDENTS);
+            st.executeUpdate(RollupNames.PRUNE_EXES);
             commit.execute();
         } finally {
             // Cached ids may name rows that are gone now.

@@ -126,10 +126,19 @@ public final class Retention {
             }
             deleted.put(table, total);
         }
-        deleted.put("rollup_idents", pruneKeys(store, "rollup identities", Reader::unreferencedRollupIdents,
-                "DELETE FROM rollup_idents WHERE id = ? AND NOT EXISTS (SELECT 1 FROM idents WHERE rollup_id = ?)"));
+        long identities = pruneKeys(store, "rollup identities", Reader::unreferencedRollupIdents, RollupNames.PRUNE_IDENTITY);
+        deleted.put("rollup_idents", identities);
+        if (identities > 0) {
+            // The executables only the identities' last idents rows named.
+            await(w.task("prune executables", c -> {
+                try (Statement st = c.createStatement()) {
+                    return (long) st.executeUpdate(RollupNames.PRUNE_EXES);
+                }
+            }));
+        }
         deleted.put(DestRollups.KEYS, pruneKeys(store, "rollup destinations", Reader::unreferencedRollupDests,
-                "DELETE FROM " + DestRollups.KEYS + " WHERE id = ? AND NOT EXISTS (SELECT 1 FROM dests WHERE rollup_id = ?)"));
+                List.of("DELETE FROM " + DestRollups.KEYS + " WHERE id = ? AND NOT EXISTS (SELECT 1 FROM dests"
+                        + " WHERE rollup_id = " + DestRollups.KEYS + ".id)")));
         Summary s = new Summary(deleted, shown);
         if (s.total() > 0) {
             LOG.log(System.Logger.Level.INFO, "retention deleted " + deleted + " (cutoffs " + shown + ")");
@@ -215,9 +224,10 @@ public final class Retention {
      * have, as it is kept longest), without holding the write lock; the writer then deletes
      * those that no idents or dests row refers to either. That second check is enough: a new
      * rollup row can only come from a new raw row, whose idents and dests rows then exist.
+     * Each of {@code deletes} takes the key's id; the rows the last one deletes are counted.
      */
     private static long pruneKeys(Store store, String what, java.util.function.Function<Reader, List<Long>> unreferenced,
-                                  String delete) throws InterruptedException {
+                                  List<String> deletes) throws InterruptedException {
         List<Long> candidates = new ArrayList<>();
         try (Reader r = store.reader()) {
             candidates.addAll(unreferenced.apply(r));
@@ -227,12 +237,16 @@ public final class Retention {
             List<Long> chunk = candidates.subList(i, Math.min(candidates.size(), i + CHUNK_ROWS));
             deleted += await(store.writer().task("prune " + what, c -> {
                 int n = 0;
-                try (Statement tx = c.createStatement(); PreparedStatement ps = c.prepareStatement(delete)) {
+                try (Statement tx = c.createStatement()) {
                     tx.execute("BEGIN IMMEDIATE");
-                    for (long id : chunk) {
-                        ps.setLong(1, id);
-                        ps.setLong(2, id);
-                        n += ps.executeUpdate();
+                    for (int k = 0; k < deletes.size(); k++) {
+                        try (PreparedStatement ps = c.prepareStatement(deletes.get(k))) {
+                            for (long id : chunk) {
+                                ps.setLong(1, id);
+                                int rows = ps.executeUpdate();
+                                if (k == deletes.size() - 1) n += rows;
+                            }
+                        }
                     }
                     tx.execute("COMMIT");
                 }

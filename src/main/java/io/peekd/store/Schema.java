@@ -136,7 +136,8 @@ final class Schema {
             new Migration(8, "hour and day rollups per destination", DestRollups.MIGRATION),
             new Migration(9, "IPv6 addresses in their short form (::1)", shortAddresses()),
             new Migration(10, "week rollups per destination, pids per identity and day",
-                    concat(DestRollups.MIGRATION_10, PidDays.MIGRATION)));
+                    concat(DestRollups.MIGRATION_10, PidDays.MIGRATION)),
+            new Migration(11, "names of rollup identities whose idents rows retention deleted", RollupNames.MIGRATION));
 
     private static List<String> concat(List<String> a, List<String> b) {
         List<String> out = new java.util.ArrayList<>(a);

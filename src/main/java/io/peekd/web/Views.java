@@ -502,9 +502,9 @@ final class Views {
                 roots.add(e.getValue());
             }
         }
-        roots.addAll(placeholders.values());
         List<Proc> out = new ArrayList<>();
-        for (Proc p : roots) out.add(withTotals(p));
+        for (Proc p : roots) out.add(withTotals(p, false));
+        for (Proc p : placeholders.values()) out.add(withTotals(p, true));
         out.sort((a, b) -> Long.compare(b.sent() + b.recv(), a.sent() + a.recv()));
         return out;
     }
@@ -530,12 +530,15 @@ final class Views {
                 Math.min(a.first(), b.first()), Math.max(a.last(), b.last()), a.children());
     }
 
-    /** A placeholder parent shows what its children moved, so the tree adds up. */
-    private static Proc withTotals(Proc p) {
+    /**
+     * A placeholder parent shows what its children moved, so the tree adds up. (Not told by
+     * its pid count: a program whose windows retention deleted has none left, but its traffic.)
+     */
+    private static Proc withTotals(Proc p, boolean placeholder) {
         List<Proc> kids = new ArrayList<>();
-        for (Proc k : p.children()) kids.add(withTotals(k));
+        for (Proc k : p.children()) kids.add(withTotals(k, false));
         kids.sort((a, b) -> Long.compare(b.sent() + b.recv(), a.sent() + a.recv()));
-        if (p.pids() > 0) return new Proc(p.exe(), p.name(), p.sha256(), p.user(), p.pids(), p.sent(), p.recv(),
+        if (!placeholder) return new Proc(p.exe(), p.name(), p.sha256(), p.user(), p.pids(), p.sent(), p.recv(),
                 p.conns(), p.first(), p.last(), kids);
         long s = 0, r = 0, c = 0, first = Long.MAX_VALUE, last = 0;
         for (Proc k : kids) {

@@ -315,16 +315,80 @@ class WebRollupsTest {
         Filter f = range(BASE.plusSeconds(2 * 86_400 + 5 * 3600), BASE.plus(Duration.ofDays(10)));
         try (Db d = new Db(file, 2)) {
             Views pruned = new Views(d, true);
-            assertThat(pruned.summary(f).rows()).isZero().as("no raw window left");
+            assertThat(new Views(d, false).summary(f).rows()).as("no raw window left").isZero();
+            assertThat(pruned.summary(f).rows()).as("windows the rollups stand for").isEqualTo(rollups.summary(f).rows());
             List<Views.Destination> a = pruned.destinations(f, 1000, 3), b = rollups.destinations(f, 1000, 3);
             assertThat(a).hasSameSizeAs(b).isNotEmpty();
-            // (Processes are not compared: they are named through idents rows, which went with the windows.)
             for (int i = 0; i < a.size(); i++) {
                 assertThat(List.of(String.valueOf(a.get(i).raddr()), a.get(i).sent(), a.get(i).recv(), a.get(i).conns()))
                         .isEqualTo(List.of(String.valueOf(b.get(i).raddr()), b.get(i).sent(), b.get(i).recv(), b.get(i).conns()));
             }
             assertThat(pruned.summary(f).remotes()).isEqualTo(rollups.summary(f).remotes());
         }
+    }
+
+    /**
+     * Retention deletes the raw windows long before the rollups. Views by process must still
+     * show the programs that moved the older traffic: summed and named as before the windows
+     * went, for ranges the rollups answer alone (whole UTC days).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void processViewsKeepTheirTrafficAfterRetentionDeletedTheWindows(boolean olderPeekdPruned, @TempDir Path other)
+            throws Exception {
+        Path file = other.resolve("peekd.db");
+        store(file, history());
+        try (Store s = Store.open(file)) {
+            io.peekd.store.Retention.run(s, new io.peekd.store.Retention.Policy(1, 100, 100, 100),
+                    BASE.plus(Duration.ofDays(60)));
+        }
+        if (olderPeekdPruned) {
+            // Schema 10's retention took every idents row with its windows; step 11 names them again.
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+                 java.sql.Statement st = c.createStatement()) {
+                assertThat(st.executeUpdate("DELETE FROM idents")).isPositive();
+                st.execute("PRAGMA user_version = 10");
+            }
+            Store.open(file).close();
+        }
+        List<Filter> ranges = List.of(range(BASE, BASE.plus(Duration.ofDays(3))),
+                range(BASE.plus(Duration.ofDays(1)), BASE.plus(Duration.ofDays(22))));
+        try (Db d = new Db(file, 2)) {
+            Views pruned = new Views(d, true);
+            for (Filter r : ranges) {
+                for (Filter f : List.of(r, with(r, Dim.EXE, "/usr/bin/app-2"), with(r, Dim.USER, "user1"))) {
+                    assertThat(new Views(d, false).summary(f).rows()).as("no raw window left").isZero();
+                    Views.Summary a = pruned.summary(f), b = rollups.summary(f);
+                    assertThat(List.of(a.sent(), a.recv(), a.conns(), a.rows())).as("%s", f)
+                            .isEqualTo(List.of(b.sent(), b.recv(), b.conns(), b.rows()));
+                    assertThat(a.sent()).isPositive();
+                    for (List<Dim> by : List.of(List.of(Dim.EXE), List.of(Dim.NAME, Dim.USER), List.of(Dim.PEXE, Dim.RPORT))) {
+                        assertThat(groupSums(pruned.groups(f, by, Views.Order.TOTAL, 1000))).as("%s by %s", f, by)
+                                .isEqualTo(groupSums(rollups.groups(f, by, Views.Order.TOTAL, 1000)));
+                    }
+                    Views.Timeseries x = pruned.timeseries(f, Dim.EXE, 86_400, 30, java.time.ZoneOffset.UTC);
+                    Views.Timeseries y = rollups.timeseries(f, Dim.EXE, 86_400, 30, java.time.ZoneOffset.UTC);
+                    assertThat(x.series().stream().map(s -> s.key() + " " + s.total()).toList()).as("%s", f)
+                            .isEqualTo(y.series().stream().map(s -> s.key() + " " + s.total()).toList());
+                    // Pids follow the raw windows (see above); everything else of the tree stays.
+                    assertThat(flat(pruned.processes(f, 1000), "").stream().map(WebRollupsTest::withoutPids).toList())
+                            .as("%s", f).isEqualTo(flat(rollups.processes(f, 1000), "").stream().map(WebRollupsTest::withoutPids).toList());
+                    List<Views.Destination> p = pruned.destinations(f, 1000, 1000), q = rollups.destinations(f, 1000, 1000);
+                    assertThat(p).hasSameSizeAs(q);
+                    for (int i = 0; i < p.size(); i++) {
+                        assertThat(p.get(i).processes()).as("processes of %s in %s", q.get(i).raddr(), f).isEqualTo(q.get(i).processes());
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<String> groupSums(List<Views.Group> groups) {
+        return groups.stream().map(g -> g.key() + " " + g.sent() + " " + g.recv() + " " + g.conns()).toList();
+    }
+
+    private static String withoutPids(String line) {
+        return line.replaceFirst(" pids \\d+ ", " ");
     }
 
     @Test

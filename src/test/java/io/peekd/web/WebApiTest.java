@@ -374,7 +374,7 @@ class WebApiTest {
         HttpResponse<String> again = web.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(web.base + js))
                 .header("If-None-Match", etag).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(again.statusCode()).isEqualTo(304);
-        String charts = page.body().replaceAll("(?s).*src=\"(/static/vendor/echarts[^\"]+)\".*", "$1");
+        String charts = page.body().replaceAll("(?s).*content=\"(/static/vendor/echarts[^\"]+)\".*", "$1");
         HttpResponse<byte[]> ec = web.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(web.base + charts))
                 .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(ec.statusCode()).isEqualTo(200);

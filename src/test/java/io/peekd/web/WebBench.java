@@ -38,7 +38,11 @@ public final class WebBench {
         Path db = data.resolve("peekd.db");
         Instant now = Instant.now();
         if (!Files.exists(db)) generate(db, n, now);
-        else System.out.println("reusing " + db + " (delete it to regenerate)");
+        else {
+            System.out.println("reusing " + db + " (delete it to regenerate)");
+            // Upgrades a file an older peekd built, as the daemon would at start.
+            Store.open(db).close();
+        }
 
         WebOptions o = new WebOptions(InetAddress.ofLiteral("127.0.0.1"), 0, null, List.of(), 30, Duration.ofHours(24), 200,
                 db, new IgnoreFile(dir.resolve("ignore_extra.toml")), Optional.empty(), ZoneId.systemDefault());
@@ -98,11 +102,25 @@ public final class WebBench {
                         c.until("location.href === 'about:blank'", Duration.ofSeconds(10));
                         c.navigate(b + "/");
                         if (!c.until("document.body && document.body.dataset.chartsRender", Duration.ofSeconds(60)))
-                            throw new IllegalStateException("page did not render");
+                            throw new IllegalStateException("page did not render: " + c.eval("JSON.stringify({data:"
+                                    + " document.body && document.body.dataset, error: (document.getElementById('error') || {}).textContent,"
+                                    + " href: location.href})").asText());
                         // Milliseconds from the start of navigation, as the page measured them.
                         first[i] = c.eval("+document.body.dataset.firstRender").asDouble();
                         charts[i] = c.eval("+document.body.dataset.chartsRender").asDouble();
                     }
+                    // Where the last load's time went: each request's start and end, and the page's own marks.
+                    report.append("Last load, ").append(b.equals(base) ? "rollup" : "raw").append(" server (ms from navigation start): ")
+                            .append(c.eval("""
+                                    (() => {
+                                      const nav = performance.getEntriesByType('navigation')[0];
+                                      const res = performance.getEntriesByType('resource').map((e) =>
+                                        e.name.replace(location.origin, '').replace(/[?].*$/, '') + ' '
+                                        + Math.round(e.startTime) + '-' + Math.round(e.responseEnd));
+                                      const marks = performance.getEntriesByType('mark').map((e) => e.name + ' ' + Math.round(e.startTime));
+                                      return ['page 0-' + Math.round(nav.responseEnd),
+                                        'DOMContentLoaded ' + Math.round(nav.domContentLoadedEventEnd), ...res, ...marks].join(', ');
+                                    })()""").asText()).append('\n');
                     Arrays.sort(first);
                     Arrays.sort(charts);
                     report.append(String.format("First render in Chromium, %s server (24 h, cache disabled, 1280x800), from"

@@ -164,6 +164,11 @@ class WebBrowserTest {
         assertThat(browser.eval("echarts.getInstanceByDom(document.getElementById('ch-sent')).getOption().series.length").asInt())
                 .isEqualTo(5);
         assertThat(browser.eval("document.querySelectorAll('#ch-recv canvas').length").asInt()).isPositive();
+        // The chart library is asked for only once the cards and the table are drawn, so they
+        // do not wait for the few hundred ms it takes to run.
+        JsonNode order = browser.eval("[performance.getEntriesByName('first render')[0].startTime,"
+                + " performance.getEntriesByType('resource').find(e => e.name.includes('/static/vendor/echarts')).startTime]");
+        assertThat(order.get(1).asDouble()).as("chart library requested after the first render").isGreaterThanOrEqualTo(order.get(0).asDouble());
         browser.screenshot(SHOTS.resolve("01-overview-1280x800.png"));
 
         andWait(select("preset", "7d"));

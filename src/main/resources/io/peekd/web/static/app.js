@@ -3,6 +3,8 @@
 // page as text (textContent), never as HTML.
 'use strict';
 (() => {
+  // Marks read by bench/web-bench.sh to show where the first render's time goes.
+  performance.mark('app.js');
   const $ = (id) => document.getElementById(id);
   const IEC = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   const bytes = (n) => {
@@ -12,7 +14,9 @@
     while (Math.abs(v) >= 1024 && u < IEC.length - 1) { v /= 1024; u++; }
     return v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0) + ' ' + IEC[u];
   };
-  const num = (n) => n == null ? '–' : n.toLocaleString();
+  // One formatter for the page: toLocaleString() builds a new one on every call.
+  const numFmt = new Intl.NumberFormat();
+  const num = (n) => n == null ? '–' : numFmt.format(n);
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   const fmtTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit',
     hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
@@ -151,6 +155,21 @@
   // ---- charts ---------------------------------------------------------------------------
   const charts = {};
   const dark = () => document.documentElement.dataset.theme === 'dark';
+  // ECharts is loaded only when the first chart is drawn, after the cards and the table: running
+  // it takes a few hundred ms of the main thread, and so did a <link rel=preload> of it in
+  // Chromium (first render 0.8-1.0x of loading it up front, against 0.65x without; docs/web.md).
+  let chartLib = null;
+  function loadCharts() {
+    chartLib = chartLib || new Promise((resolve, reject) => {
+      if (window.echarts) { resolve(); return; }
+      const s = document.createElement('script');
+      s.src = document.querySelector('meta[name=peekd-charts]').content;
+      s.onload = () => resolve();
+      s.onerror = () => { chartLib = null; reject(new Error('The chart library could not be loaded; reload the page.')); };
+      document.head.append(s);
+    });
+    return chartLib;
+  }
   function chart(id) {
     if (!charts[id]) {
       charts[id] = echarts.init($(id), dark() ? 'dark' : null, { renderer: 'canvas' });
@@ -453,7 +472,8 @@
     $('detail').hidden = true;
     const q = rangeQuery();
     q.append(d, v);
-    const ts = await api('/api/timeseries', new URLSearchParams([...q, ['by', 'raddr'], ['series', '6']]));
+    const [ts] = await Promise.all([api('/api/timeseries', new URLSearchParams([...q, ['by', 'raddr'], ['series', '6']])),
+      loadCharts()]);
     const c = chart('ch-slide');
     c.setOption(timeAxisOption(ts, 'bar', (s, i) => s.sent[i] + s.recv[i], false), true);
     const flows = await api('/api/flows', new URLSearchParams([...q, ['limit', '200']]));
@@ -569,22 +589,27 @@
     $('csv').href = '/api/export?' + filterQuery().toString();
     try {
       const bucket = S.bucket === 'auto' ? {} : { bucket: S.bucket };
-      // Each part is drawn as soon as its answer arrives: the cards and the table are cheap and
-      // come first; the charts (the dearest query) fill in after them.
+      // All four are asked for at once. The cards and the table are drawn first, as soon as
+      // their answers arrive; the charts after them, as drawing charts is the page's dearest work
+      // and would otherwise hold up the table when the chart data came first.
       const mine = (fn) => (x) => { if (my === seq) fn(x); };
       const summaryDone = api('/api/summary', filterQuery()).then(mine(renderSummary));
       const groupsDone = api('/api/groups', filterQuery({ by: S.by, limit: String(meta.top_limit) }))
         .then(mine((groups) => { meta.countries = groups.countries || {}; renderGroups(groups); }));
-      const chartsDone = api('/api/timeseries', filterQuery({ by: S.by, series: '8', ...bucket })).then(mine(renderCharts));
-      const portsDone = api('/api/groups', filterQuery({ by: 'rport', limit: '10' })).then(mine(renderPorts));
+      const tsData = api('/api/timeseries', filterQuery({ by: S.by, series: '8', ...bucket }));
+      const portsData = api('/api/groups', filterQuery({ by: 'rport', limit: '10' }));
       // Marked as handled here, so a failure while the first two are awaited is not reported twice.
-      [chartsDone, portsDone].forEach((p) => p.catch(() => {}));
+      [tsData, portsData].forEach((p) => p.catch(() => {}));
       await Promise.all([summaryDone, groupsDone]);
       if (my !== seq) return;
       showError(null);
+      if (!document.body.dataset.firstRender) performance.mark('first render');
       document.body.dataset.firstRender = document.body.dataset.firstRender || String(Math.round(performance.now()));
-      await Promise.all([chartsDone, portsDone]);
+      const [ts, ports] = await Promise.all([tsData, portsData, loadCharts()]);
+      if (!document.body.dataset.chartsRender) performance.mark('chart data and library');
       if (my !== seq) return;
+      renderCharts(ts);
+      renderPorts(ports);
       document.body.dataset.chartsRender = document.body.dataset.chartsRender || String(Math.round(performance.now()));
       const [dest, tree, alerts] = await Promise.all([
         api('/api/destinations', filterQuery({ limit: String(meta.top_limit) })),
@@ -618,6 +643,7 @@
     document.documentElement.dataset.theme = saved || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
     try {
       meta = await api('/api/meta');
+      performance.mark('meta');
     } catch (e) { showError(e); document.body.dataset.loading = '0'; return; }
     $('zone').textContent = 'Times: ' + zone + ' (' + offsetText() + ')';
     const by = $('by');

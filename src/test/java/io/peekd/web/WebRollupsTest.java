@@ -359,8 +359,8 @@ class WebRollupsTest {
                 for (Filter f : List.of(r, with(r, Dim.EXE, "/usr/bin/app-2"), with(r, Dim.USER, "user1"))) {
                     assertThat(new Views(d, false).summary(f).rows()).as("no raw window left").isZero();
                     Views.Summary a = pruned.summary(f), b = rollups.summary(f);
-                    assertThat(List.of(a.sent(), a.recv(), a.conns(), a.rows())).as("%s", f)
-                            .isEqualTo(List.of(b.sent(), b.recv(), b.conns(), b.rows()));
+                    assertThat(List.of(a.sent(), a.recv(), a.conns(), a.rows(), a.processes())).as("%s", f)
+                            .isEqualTo(List.of(b.sent(), b.recv(), b.conns(), b.rows(), b.processes()));
                     assertThat(a.sent()).isPositive();
                     for (List<Dim> by : List.of(List.of(Dim.EXE), List.of(Dim.NAME, Dim.USER), List.of(Dim.PEXE, Dim.RPORT))) {
                         assertThat(groupSums(pruned.groups(f, by, Views.Order.TOTAL, 1000))).as("%s by %s", f, by)

@@ -54,7 +54,7 @@ final class Binder {
 
         var paths = section("paths", s -> new Config.Paths(
                 s.get("data_dir", d.paths().dataDir(), Conv.absolutePath()),
-                s.get("run_dir", d.paths().runDir(), Conv.absolutePath()),
+                s.get("run_dir", d.paths().runDir(), Conv.runDir()),
                 s.get("log_dir", d.paths().logDir(), Conv.absolutePath())));
 
         var db = d.database();

@@ -77,6 +77,10 @@ public record Config(
 
         /** The Unix socket for RPC queries. */
         public Path socket() {
+            return socketIn(runDir);
+        }
+
+        static Path socketIn(Path runDir) {
             return runDir.resolve("peekd.sock");
         }
 

@@ -97,22 +97,44 @@ record Conv<T>(String expected, Fn<T> fn) {
         });
     }
 
-    static Conv<Path> absolutePath() {
+    /** Longest path a Unix socket address holds on Linux (sun_path, less its terminating NUL). */
+    static final int SOCKET_PATH_BYTES = 107;
+
+    /**
+     * An absolute path short enough for the daemon's socket in it: the kernel refuses a longer
+     * one when the daemon starts, with a message that names neither the key nor the limit.
+     */
+    static Conv<Path> runDir() {
         return text("an absolute path", t -> {
-            if (t.isEmpty()) {
-                throw new IllegalArgumentException("empty");
+            Path p = absolute(t);
+            int n = Config.Paths.socketIn(p).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (n > SOCKET_PATH_BYTES) {
+                throw new IllegalArgumentException("too long for the daemon's socket: " + Config.Paths.socketIn(p)
+                        + " would be " + n + " bytes and Unix sockets take at most " + SOCKET_PATH_BYTES
+                        + "; use a shorter directory such as /run/peekd");
             }
-            Path p;
-            try {
-                p = Path.of(t);
-            } catch (InvalidPathException e) {
-                throw new IllegalArgumentException(e.getReason());
-            }
-            if (!p.isAbsolute()) {
-                throw new IllegalArgumentException("relative paths are ambiguous for a daemon; start it with /");
-            }
-            return p.normalize();
+            return p;
         });
+    }
+
+    static Conv<Path> absolutePath() {
+        return text("an absolute path", Conv::absolute);
+    }
+
+    private static Path absolute(String t) {
+        if (t.isEmpty()) {
+            throw new IllegalArgumentException("empty");
+        }
+        Path p;
+        try {
+            p = Path.of(t);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException(e.getReason());
+        }
+        if (!p.isAbsolute()) {
+            throw new IllegalArgumentException("relative paths are ambiguous for a daemon; start it with /");
+        }
+        return p.normalize();
     }
 
     static Conv<Duration> duration() {

@@ -118,7 +118,10 @@ class ConfigErrorsTest {
                 new Case("dotted key form", "web.port = 0\n",
                         Kind.OUT_OF_RANGE, "web.port", 1, "got 0"),
                 new Case("inline table form", "web = { enabled = true, port = -3 }\n",
-                        Kind.OUT_OF_RANGE, "web.port", 1, "got -3"));
+                        Kind.OUT_OF_RANGE, "web.port", 1, "got -3"),
+                new Case("run_dir too deep for the socket", "[paths]\nrun_dir = \"/" + "d".repeat(96) + "\"\n",
+                        Kind.BAD_VALUE, "paths.run_dir", 2, "/peekd.sock would be 108 bytes and Unix sockets take at"
+                        + " most 107; use a shorter directory such as /run/peekd"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -138,6 +141,12 @@ class ConfigErrorsTest {
         assertThat(e.getMessage())
                 .startsWith(file + ":" + c.line() + ": " + (c.key().isEmpty() ? "" : c.key() + ": "))
                 .contains(c.message());
+    }
+
+    @Test
+    void aRunDirWhoseSocketPathFitsIsTaken() throws Exception {
+        Path file = Files.writeString(dir.resolve("config.toml"), "[paths]\nrun_dir = \"/" + "d".repeat(95) + "\"\n");
+        assertThat(ConfigLoader.load(file).paths().socket().toString()).hasSize(107);
     }
 
     @Test

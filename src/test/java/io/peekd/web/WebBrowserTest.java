@@ -28,6 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
 class WebBrowserTest {
     static final Path SHOTS = Path.of("target/web-screenshots");
     static final Duration WAIT = Duration.ofSeconds(45); // generous: CI machines are shared
+    /**
+     * The browser's time zone, whatever the machine's: half an hour off UTC, so that a page
+     * that showed UTC, or the server's zone, or whole hours only, would show the wrong times.
+     */
+    static final java.time.ZoneId ZONE = java.time.ZoneId.of("America/St_Johns");
 
     @TempDir
     static Path dir;
@@ -39,6 +44,7 @@ class WebBrowserTest {
         web = WebFixture.start(dir);
         browser = Chromium.launch(Tgen.testDir());
         browser.size(1280, 800);
+        browser.send("Emulation.setTimezoneOverride", java.util.Map.of("timezoneId", ZONE.getId()));
     }
 
     @AfterAll
@@ -149,7 +155,10 @@ class WebBrowserTest {
         assertThat(card("c-recv")).isEqualTo(day[1]);
         assertThat(card("c-conns")).isEqualTo(day[2]);
         assertThat(browser.text("document.getElementById('c-recv').textContent")).matches("[0-9.]+ (B|KiB|MiB|GiB)");
-        assertThat(browser.text("document.getElementById('zone').textContent")).startsWith("Times: ").contains("UTC");
+        String offset = ZONE.getRules().getOffset(Instant.now()).getId();
+        assertThat(browser.text("document.getElementById('zone').textContent")).isEqualTo("Times: " + ZONE.getId()
+                + " (UTC" + offset + ")");
+
         // One table row per executable in range, with exact sums.
         JsonNode rows = browser.eval("[...document.querySelectorAll('#t-groups tbody tr')].map(r => [JSON.parse(r.dataset.key).exe,"
                 + " +r.cells[1].dataset.v, +r.cells[2].dataset.v])");
@@ -202,7 +211,7 @@ class WebBrowserTest {
     }
 
     private static String local(Instant t) {
-        return java.time.LocalDateTime.ofInstant(t, java.time.ZoneId.systemDefault())
+        return java.time.LocalDateTime.ofInstant(t, ZONE)
                 .format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm"));
     }
 
@@ -219,6 +228,18 @@ class WebBrowserTest {
         assertThat(card("c-sent")).isEqualTo(curl[0]);
         assertThat(browser.eval("document.querySelectorAll('#t-conns tbody tr').length").asInt())
                 .isEqualTo((int) web.db.rows.stream().filter(r -> r.id() == TestDb.CURL && !r.time().isBefore(dayAgo)).count());
+        // Each connection's time in the browser's zone (half an hour off UTC and the machine's).
+        JsonNode shown = browser.eval("[...document.querySelectorAll('#t-conns tbody tr')].map(r => r.cells[0].textContent)");
+        List<String> times = new java.util.ArrayList<>();
+        for (JsonNode t : shown) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\d\\d:\\d\\d:\\d\\d").matcher(t.asText());
+            assertThat(m.find()).as(t.asText()).isTrue();
+            times.add(m.group());
+        }
+        assertThat(times.stream().sorted().toList()).isEqualTo(web.db.rows.stream()
+                .filter(r -> r.id() == TestDb.CURL && !r.time().isBefore(dayAgo))
+                .map(r -> java.time.LocalTime.ofInstant(r.time(), ZONE).format(java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")))
+                .sorted().toList());
         assertThat(browser.text("location.hash")).contains("f=exe%3A%2Fusr%2Fbin%2Fcurl").contains("panel=");
         browser.eval("document.querySelector('#t-conns tbody tr').click()");
         assertThat(browser.until("!document.getElementById('detail').hidden", WAIT)).isTrue();

@@ -19,9 +19,9 @@
   const num = (n) => n == null ? '–' : numFmt.format(n);
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   const fmtTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit',
-    hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
   const fmtShort = new Intl.DateTimeFormat(undefined, { month: '2-digit', day: '2-digit', hour: '2-digit',
-    minute: '2-digit', hour12: false });
+    minute: '2-digit', hourCycle: 'h23' });
   const time = (epoch) => epoch == null ? '–' : fmtTime.format(new Date(epoch * 1000));
   const offsetText = () => {
     const m = -new Date().getTimezoneOffset();

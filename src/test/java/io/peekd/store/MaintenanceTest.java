@@ -28,27 +28,33 @@ class MaintenanceTest {
     void pruneRunsAfterEarlierBatchesAndDropsWhatNoRowUses() throws Exception {
         Identity shortLived = new Identity("/usr/bin/nc", "nc", "nc -l 1", null, 50, "/usr/bin/bash", "bash",
                 "-bash", "bb".repeat(32), 100, 0, "root", null, null);
+        // The same program with another command line: a second idents row of curl's rollup identity.
+        Identity curlAgain = new Identity("/usr/bin/curl", "curl", "curl -O https://example.org/b", "aa".repeat(32), 9,
+                "/usr/bin/bash", "bash", "-bash", "bb".repeat(32), 100, 1000, "alice", null, null);
         try (Store s = Store.open(dir.resolve("peekd.db"))) {
             Writer w = s.writer();
             assertThat(w.submit(List.of(tcp(T0, curl(7), 5000, 1, 1, 1), tcp(T0, shortLived, 1, 5, 5, 1),
-                    tcp(T1, wget(8), 6000, 2, 2, 1)))).isTrue();
+                    tcp(T0, curlAgain, 5001, 1, 1, 1), tcp(T1, wget(8), 6000, 2, 2, 1)))).isTrue();
             // Queued behind the batch, so it sees it: deletes the T0 rows only.
             long deleted = w.prune(T1).get(60, TimeUnit.SECONDS);
-            assertThat(deleted).isEqualTo(2);
+            assertThat(deleted).isEqualTo(3);
             try (Reader r = s.reader()) {
                 assertThat(r.query(Query.all())).containsExactly(tcp(T1, wget(8), 6000, 2, 2, 1));
                 Stats st = r.stats();
-                assertThat(st.idents()).as("only wget is left").isEqualTo(1);
-                assertThat(st.exes()).as("wget and its parent bash").isEqualTo(2);
+                // The rollups still have curl's and nc's traffic, and are read as the lowest
+                // idents row of each identity (RollupNames): those stay, curl's second goes.
+                assertThat(st.idents()).as("curl's first row, nc and wget").isEqualTo(3);
+                assertThat(st.exes()).as("curl, nc, wget and their parent bash").isEqualTo(4);
                 assertThat(st.oldest()).isEqualTo(T1);
             }
             // The writer's id cache must not point at the deleted identity.
-            assertThat(w.submit(List.of(tcp(T1, curl(7), 5000, 3, 3, 1)))).isTrue();
+            assertThat(w.submit(List.of(tcp(T1, curl(7), 5000, 3, 3, 1), tcp(T1, curlAgain, 5001, 4, 4, 1)))).isTrue();
             assertThat(w.flush(Duration.ofSeconds(60))).isTrue();
             assertThat(w.stats().failedAttempts()).isZero();
             try (Reader r = s.reader()) {
                 assertThat(r.query(new Query(null, null, "curl", null, 0)))
-                        .containsExactly(tcp(T1, curl(7), 5000, 3, 3, 1));
+                        .containsExactlyInAnyOrder(tcp(T1, curl(7), 5000, 3, 3, 1), tcp(T1, curlAgain, 5001, 4, 4, 1));
+                assertThat(r.stats().idents()).isEqualTo(4);
             }
         }
     }

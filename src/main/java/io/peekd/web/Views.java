@@ -31,8 +31,13 @@ final class Views {
                       List<Series> series) {
     }
 
+    /**
+     * A node of the process tree. A placeholder stands for a parent that moved nothing in the
+     * range and shows its children's sums; a program whose raw windows retention deleted has
+     * no pids left but is no placeholder.
+     */
     record Proc(String exe, String name, String sha256, String user, long pids, long sent, long recv, long conns,
-                long first, long last, List<Proc> children) {
+                long first, long last, List<Proc> children, boolean placeholder) {
     }
 
     record PerProcess(String exe, String name, long sent, long recv, long conns) {
@@ -471,7 +476,7 @@ final class Views {
                 while (rs.next()) {
                     out.add(new Raw(new Proc(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                             rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10),
-                            new ArrayList<>()), rs.getString(11), rs.getString(12)));
+                            new ArrayList<>(), false), rs.getString(11), rs.getString(12)));
                 }
             }
             return out;
@@ -496,15 +501,15 @@ final class Views {
                 nodes.get(parent).children().add(e.getValue());
             } else if (parent != null && !parent.equals(e.getKey()) && !nodes.containsKey(parent)) {
                 Proc ph = placeholders.computeIfAbsent(parent, p -> new Proc(exeOf(p), parentNames.get(p), null, null,
-                        0, 0, 0, 0, 0, 0, new ArrayList<>()));
+                        0, 0, 0, 0, 0, 0, new ArrayList<>(), true));
                 ph.children().add(e.getValue());
             } else {
                 roots.add(e.getValue());
             }
         }
         List<Proc> out = new ArrayList<>();
-        for (Proc p : roots) out.add(withTotals(p, false));
-        for (Proc p : placeholders.values()) out.add(withTotals(p, true));
+        for (Proc p : roots) out.add(withTotals(p));
+        for (Proc p : placeholders.values()) out.add(withTotals(p));
         out.sort((a, b) -> Long.compare(b.sent() + b.recv(), a.sent() + a.recv()));
         return out;
     }
@@ -527,19 +532,16 @@ final class Views {
     private static Proc merge(Proc a, Proc b) {
         return new Proc(a.exe(), a.name(), a.sha256() != null ? a.sha256() : b.sha256(), a.user() != null ? a.user() : b.user(),
                 a.pids() + b.pids(), a.sent() + b.sent(), a.recv() + b.recv(), a.conns() + b.conns(),
-                Math.min(a.first(), b.first()), Math.max(a.last(), b.last()), a.children());
+                Math.min(a.first(), b.first()), Math.max(a.last(), b.last()), a.children(), false);
     }
 
-    /**
-     * A placeholder parent shows what its children moved, so the tree adds up. (Not told by
-     * its pid count: a program whose windows retention deleted has none left, but its traffic.)
-     */
-    private static Proc withTotals(Proc p, boolean placeholder) {
+    /** A placeholder parent shows what its children moved, so the tree adds up. */
+    private static Proc withTotals(Proc p) {
         List<Proc> kids = new ArrayList<>();
-        for (Proc k : p.children()) kids.add(withTotals(k, false));
+        for (Proc k : p.children()) kids.add(withTotals(k));
         kids.sort((a, b) -> Long.compare(b.sent() + b.recv(), a.sent() + a.recv()));
-        if (!placeholder) return new Proc(p.exe(), p.name(), p.sha256(), p.user(), p.pids(), p.sent(), p.recv(),
-                p.conns(), p.first(), p.last(), kids);
+        if (!p.placeholder()) return new Proc(p.exe(), p.name(), p.sha256(), p.user(), p.pids(), p.sent(), p.recv(),
+                p.conns(), p.first(), p.last(), kids, false);
         long s = 0, r = 0, c = 0, first = Long.MAX_VALUE, last = 0;
         for (Proc k : kids) {
             s += k.sent();
@@ -548,7 +550,7 @@ final class Views {
             first = Math.min(first, k.first());
             last = Math.max(last, k.last());
         }
-        return new Proc(p.exe(), p.name(), null, null, 0, s, r, c, kids.isEmpty() ? 0 : first, last, kids);
+        return new Proc(p.exe(), p.name(), null, null, 0, s, r, c, kids.isEmpty() ? 0 : first, last, kids, true);
     }
 
     /** Remote addresses (with domain), largest first, each with the processes that talked to it. */

@@ -448,7 +448,7 @@ class WebRollupsTest {
         List<String> out = new ArrayList<>();
         for (Views.Proc p : procs) {
             out.add(indent + p.exe() + " " + p.name() + " " + p.sha256() + " " + p.user() + " pids " + p.pids() + " "
-                    + p.sent() + " " + p.recv() + " " + p.conns());
+                    + p.sent() + " " + p.recv() + " " + p.conns() + (p.placeholder() ? " placeholder" : ""));
             out.addAll(flat(p.children(), indent + "  "));
         }
         return out;

@@ -381,7 +381,7 @@
     const root = $('tree');
     root.replaceChildren();
     const node = (p) => {
-      const label = el('span', { class: 'node' + (p.pids ? '' : ' ph'), title: p.exe || p.name || '',
+      const label = el('span', { class: 'node' + (p.placeholder ? ' ph' : ''), title: p.exe || p.name || '',
         onclick: (e) => { e.stopPropagation(); if (p.exe) drill(['exe'], { exe: p.exe }); } },
         el('b', { text: p.name || '(unknown)' }), el('span', { text: p.exe || '' }),
         el('span', { class: 'bytes', text: '↑ ' + bytes(p.sent) + '  ↓ ' + bytes(p.recv) + (p.pids ? '  · ' + p.pids + ' pid' + (p.pids > 1 ? 's' : '') : '') }));

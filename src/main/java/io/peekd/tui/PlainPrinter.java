@@ -56,6 +56,9 @@ public final class PlainPrinter {
         if (p.liveNote() != null) {
             out.println("(" + Text.sanitize(p.liveNote()) + ")");
         }
+        if (p.historyNote() != null) {
+            out.println("(" + p.historyNote() + ")");
+        }
         out.flush();
     }
 

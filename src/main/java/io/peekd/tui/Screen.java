@@ -295,6 +295,9 @@ final class Screen {
             if (p.liveNote() != null) {
                 s.append(sep).append(Text.sanitize(p.liveNote()));
             }
+            if (p.historyNote() != null) {
+                s.append(sep).append(p.historyNote());
+            }
         }
         // The units are visible in the numbers too: the first thing to go when space is short.
         String units = sep + u.id();

@@ -146,7 +146,25 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
                 truncated = true;
             }
         }
-        return new Page(this, annotate(entries, annotator), sent, recv, truncated, bucket, extra.size(), live.note());
+        return new Page(this, annotate(entries, annotator), sent, recv, truncated, bucket, extra.size(), live.note(),
+                keptFrom(c, running));
+    }
+
+    /**
+     * The raw windows' retention cutoff when this range starts before it: the view reads the
+     * windows alone, so a longer range than retention_days would otherwise look complete.
+     */
+    private Instant keptFrom(Connection c, Consumer<PreparedStatement> running) throws SQLException {
+        // The key Retention records before it deletes anything (store.Retention.key("flows")).
+        try (PreparedStatement ps = c.prepareStatement("SELECT value FROM meta WHERE key = 'pruned.flows'")) {
+            running.accept(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || rs.getObject(1) == null) return null;
+                long cutoff = rs.getLong(1);
+                Long since = since();
+                return since == null || since < cutoff ? Instant.ofEpochSecond(cutoff) : null;
+            }
+        }
     }
 
     /**

@@ -228,4 +228,36 @@ class ViewQueryTest {
         assertThat(p.sent()).isEqualTo(ViewDb.SENT_ALL + bulk[0]);
         assertThat(p.recv()).isEqualTo(ViewDb.RECV_ALL + bulk[1]);
     }
+
+    /** The view reads raw windows only: a range reaching past their retention says so. */
+    @Test
+    void aRangeBeyondTheRawRetentionSaysWhereTheRowsStart(@TempDir Path pruned) throws Exception {
+        Path file = pruned.resolve("data/peekd.db");
+        ViewDb.write(file, now);
+        try (io.peekd.store.Store s = io.peekd.store.Store.open(file)) {
+            // Keeps the last two days of windows: the rows 3 and 40 days old go.
+            io.peekd.store.Retention.run(s, new io.peekd.store.Retention.Policy(2, 2, 2, 2), now);
+        }
+        java.time.ZoneId zone = java.time.ZoneId.of("Asia/Kolkata");
+        Instant cutoff = Instant.ofEpochSecond(Math.floorDiv(now.getEpochSecond() - 2 * 86_400L, 60) * 60);
+        ViewQuery week = new ViewQuery(Dimension.EXE, List.of(), TimeRange.WEEK, 0, now.getEpochSecond() + 1, zone);
+        ViewQuery all = new ViewQuery(Dimension.EXE, List.of(), TimeRange.ALL, 0, now.getEpochSecond() + 1, zone);
+        ViewQuery day = new ViewQuery(Dimension.EXE, List.of(), TimeRange.DAY, 0, now.getEpochSecond() + 1, zone);
+        try (Reader reader = Reader.open(file)) {
+            for (ViewQuery q : List.of(week, all)) {
+                Page p = reader.read(c -> q.run(c, ps -> { }, Annotator.NONE));
+                assertThat(p.keptFrom()).isEqualTo(cutoff);
+                assertThat(p.historyNote()).isEqualTo("rows kept from " + java.time.format.DateTimeFormatter
+                        .ofPattern("yyyy-MM-dd HH:mm").format(cutoff.atZone(zone)) + "; older sums: peekd report");
+                assertThat(sums(p)).doesNotContainKey("/usr/sbin/sshd");
+            }
+            Page p = reader.read(c -> day.run(c, ps -> { }, Annotator.NONE));
+            assertThat(p.keptFrom()).as("a day is all there").isNull();
+            assertThat(p.historyNote()).isNull();
+        }
+        // Without retention having run, nothing is said.
+        try (Reader reader = Reader.open(db)) {
+            assertThat(reader.read(c -> all.run(c, ps -> { }, Annotator.NONE)).historyNote()).isNull();
+        }
+    }
 }

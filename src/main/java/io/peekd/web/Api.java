@@ -112,7 +112,7 @@ final class Api {
                 List<FlowRow> rows = views.rows(f, limit(p), p.integer("offset", 0, 0, 10_000_000));
                 String countries = json.writeValueAsString(countries(rows.stream().map(FlowRow::raddr).toList()));
                 String body = "{\"from\":" + f.from() + ",\"to\":" + f.to() + ",\"rows\":" + RowJson.toJson(rows)
-                        + ",\"countries\":" + countries + "}";
+                        + ",\"countries\":" + countries + ",\"kept_from\":" + views.keptFrom(f) + "}";
                 Web.send(ex, 200, "application/json; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
             }
             case "/api/timeseries" -> {

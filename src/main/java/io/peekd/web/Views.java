@@ -2,8 +2,10 @@ package io.peekd.web;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.peekd.flow.FlowRow;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -411,6 +413,27 @@ final class Views {
                 times, series);
     }
 
+    /**
+     * The start of the raw windows when retention has deleted windows of the range: the rows
+     * of {@link #rows} begin there, while the sums and charts (rollups) cover the whole range.
+     * Null when the range is all there.
+     */
+    Long keptFrom(Filter f) {
+        return db.read(c -> {
+            long cutoff = rawCutoff(c);
+            return cutoff != Long.MIN_VALUE && f.from() < cutoff ? cutoff : null;
+        });
+    }
+
+    /** Raw windows before this epoch second are gone; {@code Long.MIN_VALUE} when retention never ran. */
+    private static long rawCutoff(Connection c) throws SQLException {
+        // The key Retention records before it deletes anything.
+        try (var st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT value FROM meta WHERE key = 'pruned.flows'")) {
+            return rs.next() && rs.getObject(1) != null ? rs.getLong(1) : Long.MIN_VALUE;
+        }
+    }
+
     /** Raw stored rows, newest first. */
     List<FlowRow> rows(Filter f, int limit, int offset) {
         List<Object> args = new ArrayList<>();
@@ -462,11 +485,7 @@ final class Views {
         List<Raw> raw = db.read(c -> {
             List<Object> all = new ArrayList<>(args);
             if (!pidSource.startsWith("flow")) {
-                long cutoff = Long.MIN_VALUE;
-                try (var st = c.createStatement();
-                     ResultSet rs = st.executeQuery("SELECT value FROM meta WHERE key = 'pruned.flows'")) {
-                    if (rs.next() && rs.getObject(1) != null) cutoff = rs.getLong(1);
-                }
+                long cutoff = rawCutoff(c);
                 long from = Math.min(days.de(), Math.max(days.ds(), cutoff == Long.MIN_VALUE ? days.ds()
                         : Math.floorDiv(cutoff + 86_399, 86_400) * 86_400));
                 all.addAll(pidArgs, List.of(from, days.de(), f.from(), from, days.de(), f.to()));

@@ -358,6 +358,9 @@ class WebRollupsTest {
             for (Filter r : ranges) {
                 for (Filter f : List.of(r, with(r, Dim.EXE, "/usr/bin/app-2"), with(r, Dim.USER, "user1"))) {
                     assertThat(new Views(d, false).summary(f).rows()).as("no raw window left").isZero();
+                    // The connection list says where the windows it lists begin; the unpruned database has them all.
+                    assertThat(pruned.keptFrom(f)).isEqualTo(BASE.plus(Duration.ofDays(59)).getEpochSecond());
+                    assertThat(rollups.keptFrom(f)).isNull();
                     Views.Summary a = pruned.summary(f), b = rollups.summary(f);
                     assertThat(List.of(a.sent(), a.recv(), a.conns(), a.rows(), a.processes())).as("%s", f)
                             .isEqualTo(List.of(b.sent(), b.recv(), b.conns(), b.rows(), b.processes()));
@@ -380,6 +383,22 @@ class WebRollupsTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void aRangeAfterTheRetentionCutoffIsAllThere(@TempDir Path other) throws Exception {
+        Path file = other.resolve("peekd.db");
+        store(file, history());
+        Instant now = BASE.plus(Duration.ofDays(10)).plusSeconds(37);
+        try (Store s = Store.open(file)) {
+            io.peekd.store.Retention.run(s, new io.peekd.store.Retention.Policy(2, 100, 100, 100), now);
+        }
+        long cutoff = (now.getEpochSecond() - 2 * 86_400L) / 60 * 60;
+        try (Db d = new Db(file, 2)) {
+            Views v = new Views(d, true);
+            assertThat(v.keptFrom(range(Instant.ofEpochSecond(cutoff), now))).isNull();
+            assertThat(v.keptFrom(range(Instant.ofEpochSecond(cutoff - 1), now))).isEqualTo(cutoff);
         }
     }
 

@@ -490,6 +490,10 @@
     }
     if (!flows.rows.length) body.append(el('tr', null, el('td', { colspan: 7, class: 'muted', text: 'No connections in this range.' })));
     t.append(body);
+    // Retention keeps single connections for retention_days; the chart's sums go back further.
+    $('keptnote').hidden = flows.kept_from == null;
+    $('keptnote').textContent = flows.kept_from == null ? ''
+      : 'Connections are kept from ' + time(flows.kept_from) + ' on (database.retention_days); the chart above covers the whole range.';
   }
   function showDetail(r, cc) {
     const box = $('detail');

@@ -13,19 +13,22 @@ import java.util.List;
  * @param liveRows  rows from the daemon, not in the database snapshot, counted in this page
  * @param liveNote  why the daemon's part may be missing or partial, or null
  * @param keptFrom  the start of the raw windows retention left, when the range reaches
- *                  before it (this view reads only raw windows), or null
+ *                  before it, or null
+ * @param fromRollups whether the range's part before {@code keptFrom} came from the rollups
+ *                  (see {@link History}); if not, it is missing
  */
 record Page(ViewQuery query, List<Entry> entries, long sent, long recv, boolean truncated, long bucket, int liveRows,
-            String liveNote, Instant keptFrom) {
+            String liveNote, Instant keptFrom, boolean fromRollups) {
 
     long total() {
         return sent + recv;
     }
 
-    /** What the range misses, for the status line: older traffic is only in the rollups. */
+    /** Where the range's older part came from, or that it is missing, for the status line. */
     String historyNote() {
         if (keptFrom == null) return null;
-        return "rows kept from " + java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
-                .format(keptFrom.atZone(query.zone())) + "; older sums: peekd report";
+        String when = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").format(keptFrom.atZone(query.zone()));
+        return fromRollups ? "before " + when + ": rollup sums" : "rows kept from " + when
+                + "; older sums: other tabs, peekd report";
     }
 }

@@ -28,9 +28,6 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
     /** More keys than this are cut off (the totals still count them), to bound memory and drawing. */
     static final int MAX_ENTRIES = 50_000;
 
-    static final String FROM = " FROM flows f JOIN idents i ON i.id = f.ident_id"
-            + " JOIN exes e ON e.id = i.exe_id JOIN exes pe ON pe.id = i.pexe_id";
-
     ViewQuery {
         filters = List.copyOf(filters);
         if (offset < 0) {
@@ -100,13 +97,15 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
                 extra.add(r);
             }
         }
-        long bucket = dim == Dimension.TIME ? bucketWidth(c, running, extra) : 0;
+        History h = History.of(c, running, since(), dim, filters);
+        long bucket = dim == Dimension.TIME ? bucketWidth(c, running, extra, h) : 0;
         List<Object> args = new ArrayList<>();
         String key = keyExpr(bucket, args);
+        args.addAll(h.args());
         String where = where(args);
         String label = dim == Dimension.USER ? ", max(i.user)" : ", NULL";
         String order = dim == Dimension.TIME ? "k DESC" : "s + r DESC, k";
-        String sql = "SELECT " + key + " AS k" + label + ", sum(f.sent) AS s, sum(f.recv) AS r" + FROM + where
+        String sql = "SELECT " + key + " AS k" + label + ", sum(f.sent) AS s, sum(f.recv) AS r" + h.from() + where
                 + " GROUP BY k ORDER BY " + order + " LIMIT " + (MAX_ENTRIES + 1);
         List<Entry> entries = new ArrayList<>();
         long sent = 0, recv = 0;
@@ -131,7 +130,7 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
             }
         }
         if (truncated) {
-            long[] sums = totals(c, running);
+            long[] sums = totals(c, running, h);
             sent = sums[0];
             recv = sums[1];
         }
@@ -147,24 +146,7 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
             }
         }
         return new Page(this, annotate(entries, annotator), sent, recv, truncated, bucket, extra.size(), live.note(),
-                keptFrom(c, running));
-    }
-
-    /**
-     * The raw windows' retention cutoff when this range starts before it: the view reads the
-     * windows alone, so a longer range than retention_days would otherwise look complete.
-     */
-    private Instant keptFrom(Connection c, Consumer<PreparedStatement> running) throws SQLException {
-        // The key Retention records before it deletes anything (store.Retention.key("flows")).
-        try (PreparedStatement ps = c.prepareStatement("SELECT value FROM meta WHERE key = 'pruned.flows'")) {
-            running.accept(ps);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next() || rs.getObject(1) == null) return null;
-                long cutoff = rs.getLong(1);
-                Long since = since();
-                return since == null || since < cutoff ? Instant.ofEpochSecond(cutoff) : null;
-            }
-        }
+                h.keptFrom(), h.fromRollups());
     }
 
     /**
@@ -265,7 +247,7 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
      * Picks the time tab's row width so that the span shown has at most about 60 rows:
      * the range (narrowed by any time filter), or for all time the span of the data.
      */
-    private long bucketWidth(Connection c, Consumer<PreparedStatement> running, List<FlowRow> live)
+    private long bucketWidth(Connection c, Consumer<PreparedStatement> running, List<FlowRow> live, History h)
             throws SQLException {
         Long since = since(), until = until();
         long lo = since == null ? Long.MIN_VALUE : since;
@@ -284,8 +266,8 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
                 liveLo = Math.min(liveLo, r.time().getEpochSecond());
                 liveHi = Math.max(liveHi, r.time().getEpochSecond() + 1);
             }
-            List<Object> args = new ArrayList<>();
-            String sql = "SELECT min(f.time), max(f.time)" + FROM + where(args);
+            List<Object> args = new ArrayList<>(h.args());
+            String sql = "SELECT min(f.time), max(f.time)" + h.from() + where(args);
             try (PreparedStatement ps = prepare(c, sql, args)) {
                 running.accept(ps);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -304,9 +286,9 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
         return Buckets.width(Math.max(1, hi - lo));
     }
 
-    private long[] totals(Connection c, Consumer<PreparedStatement> running) throws SQLException {
-        List<Object> args = new ArrayList<>();
-        String sql = "SELECT coalesce(sum(f.sent), 0), coalesce(sum(f.recv), 0)" + FROM + where(args);
+    private long[] totals(Connection c, Consumer<PreparedStatement> running, History h) throws SQLException {
+        List<Object> args = new ArrayList<>(h.args());
+        String sql = "SELECT coalesce(sum(f.sent), 0), coalesce(sum(f.recv), 0)" + h.from() + where(args);
         try (PreparedStatement ps = prepare(c, sql, args)) {
             running.accept(ps);
             try (ResultSet rs = ps.executeQuery()) {

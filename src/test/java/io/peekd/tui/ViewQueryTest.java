@@ -229,35 +229,56 @@ class ViewQueryTest {
         assertThat(p.recv()).isEqualTo(ViewDb.RECV_ALL + bulk[1]);
     }
 
-    /** The view reads raw windows only: a range reaching past their retention says so. */
+    /**
+     * After retention, the part of a range before the raw windows comes from the rollups on
+     * tabs they answer, and is missing (and said to be) on the others.
+     */
     @Test
-    void aRangeBeyondTheRawRetentionSaysWhereTheRowsStart(@TempDir Path pruned) throws Exception {
+    void aRangeBeyondTheRawWindowsReadsTheRollupsOrSaysWhereTheRowsStart(@TempDir Path pruned) throws Exception {
         Path file = pruned.resolve("data/peekd.db");
         ViewDb.write(file, now);
         try (io.peekd.store.Store s = io.peekd.store.Store.open(file)) {
-            // Keeps the last two days of windows: the rows 3 and 40 days old go.
+            // Keeps two days of windows, minutes and hours; whole weeks of days. The row 3 days
+            // old is then in the day rollup only, the one 40 days old nowhere.
             io.peekd.store.Retention.run(s, new io.peekd.store.Retention.Policy(2, 2, 2, 2), now);
         }
         java.time.ZoneId zone = java.time.ZoneId.of("Asia/Kolkata");
         Instant cutoff = Instant.ofEpochSecond(Math.floorDiv(now.getEpochSecond() - 2 * 86_400L, 60) * 60);
-        ViewQuery week = new ViewQuery(Dimension.EXE, List.of(), TimeRange.WEEK, 0, now.getEpochSecond() + 1, zone);
-        ViewQuery all = new ViewQuery(Dimension.EXE, List.of(), TimeRange.ALL, 0, now.getEpochSecond() + 1, zone);
-        ViewQuery day = new ViewQuery(Dimension.EXE, List.of(), TimeRange.DAY, 0, now.getEpochSecond() + 1, zone);
-        try (Reader reader = Reader.open(file)) {
-            for (ViewQuery q : List.of(week, all)) {
-                Page p = reader.read(c -> q.run(c, ps -> { }, Annotator.NONE));
+        String when = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").format(cutoff.atZone(zone));
+        try (Reader after = Reader.open(file); Reader before = Reader.open(db)) {
+            for (Dimension tab : List.of(Dimension.EXE, Dimension.USER, Dimension.RPORT, Dimension.DOMAIN, Dimension.TIME)) {
+                ViewQuery week = new ViewQuery(tab, List.of(), TimeRange.WEEK, 0, now.getEpochSecond() + 1, zone);
+                Page p = after.read(c -> week.run(c, ps -> { }, Annotator.NONE));
+                Page q = before.read(c -> week.run(c, ps -> { }, Annotator.NONE));
+                assertThat(List.of(p.sent(), p.recv())).as("week by %s", tab).isEqualTo(List.of(q.sent(), q.recv()));
+                if (tab != Dimension.TIME) assertThat(sums(p)).as("week by %s", tab).isEqualTo(sums(q));
                 assertThat(p.keptFrom()).isEqualTo(cutoff);
-                assertThat(p.historyNote()).isEqualTo("rows kept from " + java.time.format.DateTimeFormatter
-                        .ofPattern("yyyy-MM-dd HH:mm").format(cutoff.atZone(zone)) + "; older sums: peekd report");
-                assertThat(sums(p)).doesNotContainKey("/usr/sbin/sshd");
+                assertThat(p.historyNote()).isEqualTo("before " + when + ": rollup sums");
             }
-            Page p = reader.read(c -> day.run(c, ps -> { }, Annotator.NONE));
-            assertThat(p.keptFrom()).as("a day is all there").isNull();
-            assertThat(p.historyNote()).isNull();
-        }
-        // Without retention having run, nothing is said.
-        try (Reader reader = Reader.open(db)) {
-            assertThat(reader.read(c -> all.run(c, ps -> { }, Annotator.NONE)).historyNote()).isNull();
+            // Filtered on the process: the same, from the rollups too.
+            Filter wget = new Filter(Dimension.EXE, "/usr/bin/wget", 0, false, "/usr/bin/wget", Dimension.EXE);
+            ViewQuery byDomain = new ViewQuery(Dimension.DOMAIN, List.of(wget), TimeRange.WEEK, 0, now.getEpochSecond() + 1, zone);
+            assertThat(sums(after.read(c -> byDomain.run(c, ps -> { }, Annotator.NONE))))
+                    .containsExactly(Map.entry("download.test", List.of(400L, 1_000_200L)));
+            // All time: everything the rollups still have, which is all but the row 40 days old.
+            ViewQuery all = new ViewQuery(Dimension.EXE, List.of(), TimeRange.ALL, 0, now.getEpochSecond() + 1, zone);
+            Map<String, List<Long>> everything = sums(after.read(c -> all.run(c, ps -> { }, Annotator.NONE)));
+            Map<String, List<Long>> want = new LinkedHashMap<>(sums(before.read(c -> all.run(c, ps -> { }, Annotator.NONE))));
+            assertThat(want.remove("/usr/sbin/sshd")).isNotNull();
+            assertThat(everything).isEqualTo(want);
+            // Command lines are not in the rollups: the older part is missing, and the status says so.
+            ViewQuery cmd = new ViewQuery(Dimension.CMDLINE, List.of(), TimeRange.WEEK, 0, now.getEpochSecond() + 1, zone);
+            Page p = after.read(c -> cmd.run(c, ps -> { }, Annotator.NONE));
+            Page q = before.read(c -> cmd.run(c, ps -> { }, Annotator.NONE));
+            assertThat(p.sent()).isEqualTo(q.sent() - 100);
+            assertThat(p.historyNote()).isEqualTo("rows kept from " + when + "; older sums: other tabs, peekd report");
+            // A day is all in the raw windows: nothing to say.
+            ViewQuery day = new ViewQuery(Dimension.EXE, List.of(), TimeRange.DAY, 0, now.getEpochSecond() + 1, zone);
+            Page d = after.read(c -> day.run(c, ps -> { }, Annotator.NONE));
+            assertThat(d.keptFrom()).isNull();
+            assertThat(d.historyNote()).isNull();
+            // Without retention having run, nothing either.
+            assertThat(before.read(c -> all.run(c, ps -> { }, Annotator.NONE)).historyNote()).isNull();
         }
     }
 }

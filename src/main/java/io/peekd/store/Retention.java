@@ -62,8 +62,12 @@ public final class Retention {
         return "pruned." + table;
     }
 
-    /** Rows of {@code table} before the returned epoch second are gone; {@code Long.MIN_VALUE} when none are. */
-    static long cutoff(Connection c, String table) throws SQLException {
+    /**
+     * Rows of {@code table} ({@code flows} for the raw windows, or a rollup table) before the
+     * returned epoch second are gone; {@code Long.MIN_VALUE} when none are. Readers use it to
+     * tell a range retention cut from one that had no traffic.
+     */
+    public static long cutoff(Connection c, String table) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT value FROM meta WHERE key = ?")) {
             ps.setString(1, key(table));
             try (ResultSet rs = ps.executeQuery()) {

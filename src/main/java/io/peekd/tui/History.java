@@ -1,14 +1,12 @@
 package io.peekd.tui;
 
+import io.peekd.store.Retention;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 
 /**
  * Where the rows of a view come from. Retention deletes raw windows after
@@ -51,9 +49,8 @@ record History(Instant keptFrom, boolean fromRollups, String from, List<Object> 
             + IDENTITY;
 
     /** The source for a range starting at {@code since} (null: all time) of {@code tab} under {@code filters}. */
-    static History of(Connection c, Consumer<PreparedStatement> running, Long since, Dimension tab, List<Filter> filters)
-            throws SQLException {
-        long raw = cutoff(c, running, "flows");
+    static History of(Connection c, Long since, Dimension tab, List<Filter> filters) throws SQLException {
+        long raw = Retention.cutoff(c, "flows");
         if (raw == Long.MIN_VALUE || (since != null && since >= raw)) {
             return RAW;
         }
@@ -62,21 +59,9 @@ record History(Instant keptFrom, boolean fromRollups, String from, List<Object> 
             return new History(Instant.ofEpochSecond(raw), false, RAW.from, List.of());
         }
         // Each coarser table answers what the finer one no longer has; a table never pruned has it all.
-        long minute = Math.min(raw, cutoff(c, running, "rollup_minute"));
-        long hour = Math.min(minute, cutoff(c, running, "rollup_hour"));
-        long day = Math.min(hour, cutoff(c, running, "rollup_day"));
+        long minute = Math.min(raw, Retention.cutoff(c, "rollup_minute"));
+        long hour = Math.min(minute, Retention.cutoff(c, "rollup_hour"));
+        long day = Math.min(hour, Retention.cutoff(c, "rollup_day"));
         return new History(Instant.ofEpochSecond(raw), true, UNION, List.of(raw, minute, raw, hour, minute, day, hour));
-    }
-
-    /** Rows of {@code table} before the returned second are gone; {@code Long.MIN_VALUE} when none are. */
-    private static long cutoff(Connection c, Consumer<PreparedStatement> running, String table) throws SQLException {
-        // The keys Retention records before it deletes anything (store.Retention.key).
-        try (PreparedStatement ps = c.prepareStatement("SELECT value FROM meta WHERE key = ?")) {
-            ps.setString(1, "pruned." + table);
-            running.accept(ps);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getObject(1) != null ? rs.getLong(1) : Long.MIN_VALUE;
-            }
-        }
     }
 }

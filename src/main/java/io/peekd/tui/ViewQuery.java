@@ -97,7 +97,7 @@ record ViewQuery(Dimension dim, List<Filter> filters, TimeRange range, int offse
                 extra.add(r);
             }
         }
-        History h = History.of(c, running, since(), dim, filters);
+        History h = History.of(c, since(), dim, filters);
         long bucket = dim == Dimension.TIME ? bucketWidth(c, running, extra, h) : 0;
         List<Object> args = new ArrayList<>();
         String key = keyExpr(bucket, args);

@@ -427,11 +427,7 @@ final class Views {
 
     /** Raw windows before this epoch second are gone; {@code Long.MIN_VALUE} when retention never ran. */
     private static long rawCutoff(Connection c) throws SQLException {
-        // The key Retention records before it deletes anything.
-        try (var st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT value FROM meta WHERE key = 'pruned.flows'")) {
-            return rs.next() && rs.getObject(1) != null ? rs.getLong(1) : Long.MIN_VALUE;
-        }
+        return io.peekd.store.Retention.cutoff(c, "flows");
     }
 
     /** Raw stored rows, newest first. */

@@ -369,4 +369,40 @@ class WebBrowserTest {
         assertThat(browser.events("Page.javascriptDialogOpening")).isEmpty();
         assertThat(browser.pageErrors()).isEmpty();
     }
+
+    /**
+     * Last, as it deletes windows from the shared database: after retention the sums still
+     * count the deleted windows (from the rollups), and the connection list, which can only
+     * show windows, says where they begin.
+     */
+    @Test
+    @Order(8)
+    void afterRetentionTheSumsKeepOlderTrafficAndTheConnectionListSaysWhereItBegins() throws Exception {
+        Instant now = Instant.now();
+        long[] sshd = web.db.sums(r -> r.id() == TestDb.SSHD);
+        assertThat(sshd[0]).isEqualTo(777_777 + 1_000_000);
+        try (Store s = Store.open(web.db.file)) {
+            // Five days of windows: sshd's of ten days ago goes, its rollups stay.
+            io.peekd.store.Retention.run(s, new io.peekd.store.Retention.Policy(5, 100, 100, 100), now);
+        }
+        open("#since=30d&by=exe&view=groups");
+        andWait("[...document.querySelectorAll('#t-groups tbody tr')].find(r => JSON.parse(r.dataset.key).exe === '/usr/sbin/sshd').click()");
+        assertThat(browser.until("!document.getElementById('slide').hidden && document.querySelectorAll('#t-conns tbody tr').length > 0", WAIT))
+                .isTrue();
+        assertThat(card("c-sent")).as("sshd's sent bytes over 30 days, the deleted window's included").isEqualTo(sshd[0]);
+        assertThat(browser.eval("document.querySelectorAll('#t-conns tbody tr').length").asInt()).as("the window left").isEqualTo(1);
+        assertThat(browser.eval("document.getElementById('keptnote').hidden").asBoolean()).isFalse();
+        Instant cutoff = Instant.ofEpochSecond(Math.floorDiv(now.getEpochSecond() - 5 * 86_400L, 60) * 60);
+        assertThat(browser.text("document.getElementById('keptnote').textContent"))
+                .startsWith("Connections are kept from ")
+                .contains(java.time.LocalTime.ofInstant(cutoff, ZONE).format(java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")));
+        browser.screenshot(SHOTS.resolve("10-after-retention.png"));
+        // A range the windows cover says nothing.
+        open("#since=24h&by=exe&view=groups");
+        andWait("[...document.querySelectorAll('#t-groups tbody tr')].find(r => JSON.parse(r.dataset.key).exe === '/usr/sbin/sshd').click()");
+        assertThat(browser.until("!document.getElementById('slide').hidden && document.querySelectorAll('#t-conns tbody tr').length > 0", WAIT))
+                .isTrue();
+        assertThat(browser.eval("document.getElementById('keptnote').hidden").asBoolean()).isTrue();
+        assertThat(browser.pageErrors()).isEmpty();
+    }
 }

@@ -107,9 +107,10 @@ record Conv<T>(String expected, Fn<T> fn) {
     static Conv<Path> runDir() {
         return text("an absolute path", t -> {
             Path p = absolute(t);
-            int n = Config.Paths.socketIn(p).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            Path socket = Config.Paths.socketIn(p);
+            int n = socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
             if (n > SOCKET_PATH_BYTES) {
-                throw new IllegalArgumentException("too long for the daemon's socket: " + Config.Paths.socketIn(p)
+                throw new IllegalArgumentException("too long for the daemon's socket: " + socket
                         + " would be " + n + " bytes and Unix sockets take at most " + SOCKET_PATH_BYTES
                         + "; use a shorter directory such as /run/peekd");
             }

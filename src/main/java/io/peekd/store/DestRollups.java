@@ -120,7 +120,6 @@ final class DestRollups {
         return List.copyOf(s);
     }
 
-
     /** A dests row's rollup key, unknown values as ''. */
     private static String destKey(String d) {
         return "coalesce(" + d + "proto, ''), " + d + "family, coalesce(" + d + "raddr, ''), " + d + "rport, coalesce("
@@ -145,9 +144,11 @@ final class DestRollups {
         String[] whole = {"NEW.sent", "NEW.recv", "NEW.conns", "1"};
         for (String[] v : List.of(whole, delta)) {
             StringBuilder b = v == whole ? ins : upd;
-            String sums = v[0] + ", " + v[1] + ", " + v[2] + ", " + v[3] + " FROM dests d WHERE d.id = NEW.dest_id"
-                    + " ON CONFLICT DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv,"
-                    + " conns = conns + excluded.conns, windows = windows + excluded.windows;\n";
+            String values = v[0] + ", " + v[1] + ", " + v[2] + ", " + v[3];
+            String from = " FROM dests d WHERE d.id = NEW.dest_id";
+            String add = " ON CONFLICT DO UPDATE SET sent = sent + excluded.sent, recv = recv + excluded.recv,"
+                    + " conns = conns + excluded.conns, windows = windows + excluded.windows";
+            String sums = values + from + add + ";\n";
             b.append("    INSERT INTO ").append(HOUR).append(" (bucket, did, sent, recv, conns, windows) SELECT ")
                     .append(Rollups.bucket("NEW.time", Rollups.Level.HOUR)).append(", d.rollup_id, ").append(sums);
             b.append("    INSERT INTO ").append(DAY).append(" (bucket, did, sent, recv, conns, windows) SELECT ")
@@ -159,9 +160,9 @@ final class DestRollups {
             if (!week) continue;
             String day = Rollups.bucket("NEW.time", Rollups.Level.DAY);
             b.append("    INSERT INTO ").append(WEEK).append(" (bucket, did, sent, recv, conns, windows, first, last)")
-                    .append(" SELECT ").append(Rollups.weekBucket("NEW.time")).append(", d.rollup_id, ")
-                    .append(sums.replace(" FROM dests", ", " + day + ", " + day + " FROM dests")
-                            .replace(";\n", ", first = min(first, excluded.first), last = max(last, excluded.last);\n"));
+                    .append(" SELECT ").append(Rollups.weekBucket("NEW.time")).append(", d.rollup_id, ").append(values)
+                    .append(", ").append(day).append(", ").append(day).append(from).append(add)
+                    .append(", first = min(first, excluded.first), last = max(last, excluded.last);\n");
         }
         return List.of(ins.append("END").toString(), upd.append("END").toString());
     }

@@ -9,8 +9,9 @@ import java.util.List;
  * benchmark. A day here is a row per (identity, pid), a few hundred.
  *
  * <p>Unlike the rollups it follows the raw windows: {@link BatchSql#prune} deletes every day
- * that starts before the raw cutoff, in the transaction that deletes the identities no window
- * uses any more, so no row can outlive its idents row. Readers take the days that start at
+ * that starts before the raw cutoff, in the transaction that deletes the idents rows no window
+ * uses any more (but for those the rollups are read as, see {@link RollupNames}), so no row
+ * can outlive its idents row. Readers take the days that start at
  * or after the recorded cutoff ({@code pruned.flows} in meta) from here and anything earlier
  * from the windows, so a day that retention cut through is counted from what is left of it.
  */

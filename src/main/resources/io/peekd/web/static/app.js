@@ -157,7 +157,7 @@
   const dark = () => document.documentElement.dataset.theme === 'dark';
   // ECharts is loaded only when the first chart is drawn, after the cards and the table: running
   // it takes a few hundred ms of the main thread, and so did a <link rel=preload> of it in
-  // Chromium (first render 0.8-1.0x of loading it up front, against 0.65x without; docs/web.md).
+  // Chromium (first render 0.68-0.81x of loading it up front, against 0.54-0.72x without; docs/web.md).
   let chartLib = null;
   function loadCharts() {
     chartLib = chartLib || new Promise((resolve, reject) => {
